@@ -1,0 +1,161 @@
+//! AWS client construction and error classification.
+//!
+//! One [`AwsContext`] per run holds the base SDK configuration (region, endpoint override,
+//! adaptive retries, timeouts) and with it one HTTP client and connection pool. Clients for
+//! a member account are derived from it with that account's credentials and a retry
+//! partition of their own: the SDK shares its retry token bucket per service and region
+//! across the process by default, so one throttled account could otherwise starve all the
+//! healthy ones (smithy-rs issue 3964).
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_sts::config::retry::RetryPartition;
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::config::Config;
+use crate::error::Error;
+
+/// Error codes that mean "not allowed" rather than "broken": the account is recorded as
+/// `auth_failed`.
+const AUTH_ERROR_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthFailure",
+    "UnauthorizedOperation",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "UnrecognizedClientException",
+    "RegionDisabledException",
+];
+
+/// The shared AWS configuration of one run.
+#[derive(Clone, Debug)]
+pub struct AwsContext {
+    base: SdkConfig,
+    endpoint: Option<String>,
+}
+
+impl AwsContext {
+    /// Loads credentials and settings the standard way (environment, profile, SSO, IMDS)
+    /// and applies the run's region, endpoint override and retry policy.
+    pub async fn load(config: &Config) -> Self {
+        let retry = RetryConfig::adaptive()
+            .with_max_attempts(config.max_retries + 1)
+            .with_initial_backoff(Duration::from_millis(200))
+            .with_max_backoff(Duration::from_secs(20));
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(Duration::from_secs(60))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(config.home_region.clone()))
+            .retry_config(retry)
+            .timeout_config(timeouts);
+        if let Some(url) = &config.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        AwsContext {
+            base: loader.load().await,
+            endpoint: config.endpoint_url.clone(),
+        }
+    }
+
+    /// The base SDK configuration (the caller's own credentials).
+    pub fn base(&self) -> &SdkConfig {
+        &self.base
+    }
+
+    /// The endpoint in use, for error messages.
+    pub fn endpoint_label(&self) -> String {
+        self.endpoint
+            .clone()
+            .unwrap_or_else(|| "the default AWS endpoint".to_string())
+    }
+
+    /// Organizations client with the caller's credentials.
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&self.base)
+    }
+
+    /// STS client with the caller's credentials.
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.base)
+    }
+
+    /// Configuration for one member account: its credentials and the given region; the
+    /// HTTP client is shared with every other account. Service clients built from it get
+    /// a retry partition of their own with [`AwsContext::retry_partition`].
+    pub fn for_account(&self, credentials: Credentials, region: Option<&str>) -> SdkConfig {
+        let mut builder = self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials));
+        if let Some(region) = region {
+            builder = builder.region(Region::new(region.to_string()));
+        }
+        builder.build()
+    }
+
+    /// The retry partition name for `service` calls in `account_id`.
+    pub fn retry_partition(service: &str, account_id: &str) -> RetryPartition {
+        RetryPartition::new(format!("{service}-{account_id}"))
+    }
+
+    /// STS client for a member account.
+    pub fn account_sts(&self, account_id: &str, credentials: Credentials) -> aws_sdk_sts::Client {
+        let sdk = self.for_account(credentials, None);
+        let conf = aws_sdk_sts::config::Builder::from(&sdk)
+            .retry_partition(Self::retry_partition("sts", account_id))
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    /// Turns an SDK error into the library error, telling "cannot reach" from "AWS said no".
+    pub fn error<E, R>(&self, operation: &str, err: SdkError<E, R>) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        classify(operation, &self.endpoint_label(), err)
+    }
+}
+
+/// Turns an SDK error into the library error.
+pub fn classify<E, R>(operation: &str, endpoint: &str, err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
+            operation: operation.to_string(),
+            endpoint: endpoint.to_string(),
+            message: DisplayErrorContext(&err).to_string(),
+        },
+        _ => Error::Aws {
+            operation: operation.to_string(),
+            code: err.code().unwrap_or("Unknown").to_string(),
+            message: err
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| DisplayErrorContext(&err).to_string()),
+        },
+    }
+}
+
+/// True when an error means the caller is not allowed (or no longer allowed) to act.
+pub fn is_auth_error(err: &Error) -> bool {
+    matches!(err, Error::Aws { code, .. } if AUTH_ERROR_CODES.contains(&code.as_str()))
+}
+
+/// The AWS error code of an error, if it has one.
+pub fn error_code(err: &Error) -> Option<String> {
+    match err {
+        Error::Aws { code, .. } => Some(code.clone()),
+        Error::Unreachable { .. } => Some("Unreachable".to_string()),
+        _ => None,
+    }
+}

@@ -1,0 +1,173 @@
+//! The command line: a thin layer that parses flags, builds the configuration and calls
+//! the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, ConfigLayers};
+use crate::error::Result;
+use crate::lake::{Lake, S3Options};
+use crate::logging::LogFormat;
+use crate::query::{self, OutputFormat};
+use crate::run::{self, RunStatus};
+use crate::{schema, summary};
+
+/// Exit code of a run where some accounts failed (the rest was written).
+pub const EXIT_PARTIAL: u8 = 3;
+/// Exit code of an error that stopped orglake.
+pub const EXIT_ERROR: u8 = 1;
+
+/// orglake: inventory an AWS Organization into a queryable Parquet lake.
+#[derive(Debug, Parser)]
+#[command(name = "orglake", version, about, long_about = None)]
+pub struct Cli {
+    /// Log format: human (default) or json (one object per line, for CloudWatch).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// More detail in logs (-v debug, -vv trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan the organization and write one snapshot to the lake.
+    Run(ConfigArgs),
+    /// Run SQL over every complete run in the lake.
+    Query(QueryArgs),
+    /// List the lake's tables and their columns.
+    Tables,
+}
+
+/// Settings shared by every command; each may also come from the config file or the
+/// environment (see the README). Values are validated together, after merging.
+#[derive(Debug, Args, Default)]
+pub struct ConfigArgs {
+    /// TOML config file (also ORGLAKE_CONFIG).
+    #[arg(long, env = "ORGLAKE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Expected organization id; refuse to scan any other (also ORGANIZATION_ID).
+    #[arg(long)]
+    pub organization_id: Option<String>,
+    /// OU or root id to scan, recursively; repeatable (default: the whole organization).
+    #[arg(long = "ou-id")]
+    pub ou_ids: Vec<String>,
+    /// Account id to scan instead of discovering by OU; repeatable.
+    #[arg(long = "account")]
+    pub accounts: Vec<String>,
+    /// Role to assume in each account (default: orglake-reader).
+    #[arg(long)]
+    pub role_name: Option<String>,
+    /// External id for AssumeRole, if the role requires one.
+    #[arg(long)]
+    pub external_id: Option<String>,
+    /// Lake location: a directory or s3://bucket/prefix (default: ./lake).
+    #[arg(long)]
+    pub warehouse: Option<String>,
+    /// Endpoint for every AWS call, for example an emulator (also AWS_ENDPOINT_URL).
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Region for Organizations, STS and the lake bucket (default: us-east-1).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Regions to scan, comma-separated (default: every enabled region).
+    #[arg(long)]
+    pub regions: Option<String>,
+    /// The run clock, RFC 3339 or YYYY-MM-DD (default: now); sets the snapshot date.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Accounts scanned at once (default: 32).
+    #[arg(long)]
+    pub max_concurrency: Option<String>,
+    /// Retries per AWS call after throttling or a transient error (default: 5).
+    #[arg(long)]
+    pub max_retries: Option<String>,
+}
+
+/// Arguments of `orglake query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The SQL to run; tables: accounts, account_status, runs (and latest_*, daily_*, raw_*).
+    pub sql: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Where the lake is, and how to reach it.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+impl ConfigArgs {
+    /// Merges file < environment < flags and validates the result.
+    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        let file = match &self.config {
+            Some(path) => ConfigLayers::from_file(path)?,
+            None => ConfigLayers::default(),
+        };
+        let mut flags = ConfigLayers::default();
+        let single = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
+        flags.set_flag("organization_id", single(&self.organization_id));
+        flags.set_flag("ou_ids", self.ou_ids.clone());
+        flags.set_flag("accounts", self.accounts.clone());
+        flags.set_flag("role_name", single(&self.role_name));
+        flags.set_flag("external_id", single(&self.external_id));
+        flags.set_flag("warehouse", single(&self.warehouse));
+        flags.set_flag("endpoint_url", single(&self.endpoint_url));
+        flags.set_flag("region", single(&self.region));
+        flags.set_flag("regions", single(&self.regions));
+        flags.set_flag("as_of", single(&self.as_of));
+        flags.set_flag("max_concurrency", single(&self.max_concurrency));
+        flags.set_flag("max_retries", single(&self.max_retries));
+        file.overlay(ConfigLayers::from_env(env)).overlay(flags).resolve()
+    }
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub async fn execute(cli: Cli) -> Result<ExitCode> {
+    let env = |name: &str| std::env::var(name).ok();
+    match cli.command {
+        Command::Run(args) => {
+            let config = args.resolve(env)?;
+            let report = run::run(&config).await?;
+            print!("{}", summary::render(&report));
+            Ok(match report.status {
+                RunStatus::Complete => ExitCode::SUCCESS,
+                RunStatus::Partial => ExitCode::from(EXIT_PARTIAL),
+            })
+        }
+        Command::Query(args) => {
+            let config = args.config.resolve(env)?;
+            let options = S3Options {
+                endpoint_url: config.endpoint_url.clone(),
+                region: config.home_region.clone(),
+            };
+            let sdk = if config.warehouse.starts_with("s3://") {
+                Some(crate::aws::AwsContext::load(&config).await)
+            } else {
+                None
+            };
+            let lake = Lake::open(&config.warehouse, &options, sdk.as_ref().map(|a| a.base()), false).await?;
+            let batches = query::run_sql(&lake, &args.sql).await?;
+            print!("{}", query::render(&batches, args.format)?);
+            if args.format == OutputFormat::Table {
+                println!();
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tables => {
+            for table in schema::all_tables() {
+                println!("{}: {}", table.name(), table.def.description);
+                for column in &table.def.columns {
+                    println!("  {:<20} {:<24} {}", column.name, column.type_name, column.description);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

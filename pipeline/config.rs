@@ -1,0 +1,649 @@
+//! Run configuration: a TOML file, overridden by environment variables, overridden by flags.
+//!
+//! Every value is collected as raw text together with where it came from, then validated in
+//! one place, so an error always names the key as the user wrote it (file key, environment
+//! variable or flag) and says how to fix it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::error::{Error, Result};
+
+/// Default name of the role assumed in each member account.
+pub const DEFAULT_ROLE_NAME: &str = "orglake-reader";
+/// Default lake location.
+pub const DEFAULT_WAREHOUSE: &str = "./lake";
+/// Default number of accounts scanned at once.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 32;
+/// Default number of retries after a throttled or failed call (the old scripts used 5).
+pub const DEFAULT_MAX_RETRIES: u32 = 5;
+/// Default region for the organization-wide calls (Organizations, STS).
+pub const DEFAULT_HOME_REGION: &str = "us-east-1";
+
+/// One configuration key: its canonical (file) name, the flag that sets it, and the
+/// environment variables that set it, strongest first.
+struct KeySpec {
+    key: &'static str,
+    flag: &'static str,
+    env: &'static [&'static str],
+    list: bool,
+}
+
+/// Every key orglake accepts. The legacy names of the older scripts come after the
+/// `ORGLAKE_` names, so the new names win when both are set.
+const KEYS: &[KeySpec] = &[
+    KeySpec {
+        key: "organization_id",
+        flag: "--organization-id",
+        env: &["ORGLAKE_ORGANIZATION_ID", "ORGANIZATION_ID"],
+        list: false,
+    },
+    KeySpec {
+        key: "ou_ids",
+        flag: "--ou-id",
+        env: &["ORGLAKE_OU_IDS", "OU_ID"],
+        list: true,
+    },
+    KeySpec {
+        key: "accounts",
+        flag: "--account",
+        env: &["ORGLAKE_ACCOUNTS"],
+        list: true,
+    },
+    KeySpec {
+        key: "role_name",
+        flag: "--role-name",
+        env: &["ORGLAKE_ROLE_NAME", "ROLE_NAME"],
+        list: false,
+    },
+    KeySpec {
+        key: "external_id",
+        flag: "--external-id",
+        env: &["ORGLAKE_EXTERNAL_ID"],
+        list: false,
+    },
+    KeySpec {
+        key: "warehouse",
+        flag: "--warehouse",
+        env: &["ORGLAKE_WAREHOUSE", "S3_BUCKET_NAME"],
+        list: false,
+    },
+    KeySpec {
+        key: "endpoint_url",
+        flag: "--endpoint-url",
+        env: &["ORGLAKE_ENDPOINT_URL", "AWS_ENDPOINT_URL"],
+        list: false,
+    },
+    KeySpec {
+        key: "region",
+        flag: "--region",
+        env: &["ORGLAKE_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"],
+        list: false,
+    },
+    KeySpec {
+        key: "regions",
+        flag: "--regions",
+        env: &["ORGLAKE_REGIONS"],
+        list: true,
+    },
+    KeySpec {
+        key: "as_of",
+        flag: "--as-of",
+        env: &["ORGLAKE_AS_OF"],
+        list: false,
+    },
+    KeySpec {
+        key: "max_concurrency",
+        flag: "--max-concurrency",
+        env: &["ORGLAKE_MAX_CONCURRENCY"],
+        list: false,
+    },
+    KeySpec {
+        key: "max_retries",
+        flag: "--max-retries",
+        env: &["ORGLAKE_MAX_RETRIES"],
+        list: false,
+    },
+];
+
+/// Where a value came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A key in the config file.
+    File(String),
+    /// An environment variable.
+    Env(&'static str),
+    /// A command-line flag.
+    Flag(&'static str),
+}
+
+impl Source {
+    fn describe(&self) -> String {
+        match self {
+            Source::File(path) => format!("config file {path}"),
+            Source::Env(name) => format!("environment variable {name}"),
+            Source::Flag(flag) => format!("flag {flag}"),
+        }
+    }
+
+    fn key_name(&self, key: &str) -> String {
+        match self {
+            Source::File(_) => key.to_string(),
+            Source::Env(name) => (*name).to_string(),
+            Source::Flag(flag) => (*flag).to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Raw {
+    values: Vec<String>,
+    source: Source,
+}
+
+/// Raw configuration values collected from the file, the environment and flags.
+#[derive(Debug, Default, Clone)]
+pub struct ConfigLayers {
+    values: BTreeMap<&'static str, Raw>,
+}
+
+/// How the set of accounts to scan is chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every account under the organization root.
+    Root,
+    /// Every account under these OUs (recursively).
+    Ous(Vec<String>),
+    /// Exactly these accounts.
+    Accounts(Vec<String>),
+}
+
+impl Scope {
+    /// The ids that define the scope, for the run manifest.
+    pub fn ids(&self) -> Vec<String> {
+        match self {
+            Scope::Root => vec!["root".to_string()],
+            Scope::Ous(ids) | Scope::Accounts(ids) => ids.clone(),
+        }
+    }
+}
+
+/// Validated configuration of one run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Expected organization id; the run refuses to scan another organization.
+    pub organization_id: Option<String>,
+    /// Which accounts to scan.
+    pub scope: Scope,
+    /// Name of the role assumed in each account.
+    pub role_name: String,
+    /// External id passed to AssumeRole, if the role requires one.
+    pub external_id: Option<String>,
+    /// Lake location: a local directory or `s3://bucket/prefix`.
+    pub warehouse: String,
+    /// Endpoint override for every AWS client (an emulator, a VPC endpoint).
+    pub endpoint_url: Option<String>,
+    /// Region for the organization-wide calls.
+    pub home_region: String,
+    /// Regions to scan; empty means every enabled region.
+    pub regions: Vec<String>,
+    /// The run clock; `None` means now.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Accounts scanned at once.
+    pub max_concurrency: usize,
+    /// Retries after a throttled or transient failure, per call.
+    pub max_retries: u32,
+}
+
+impl ConfigLayers {
+    /// Reads a TOML config file. Unknown keys are errors that name the key.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::ConfigFile {
+            path: shown.clone(),
+            message: format!("{e}; check --config"),
+        })?;
+        Self::from_toml(&text, &shown)
+    }
+
+    /// Parses TOML text (from the file named `shown`).
+    pub fn from_toml(text: &str, shown: &str) -> Result<Self> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| Error::ConfigFile {
+            path: shown.to_string(),
+            message: e.to_string(),
+        })?;
+        let mut layers = ConfigLayers::default();
+        for (key, value) in table {
+            let Some(spec) = KEYS.iter().find(|s| s.key == key) else {
+                let known: Vec<&str> = KEYS.iter().map(|s| s.key).collect();
+                return Err(Error::config(
+                    key,
+                    format!("config file {shown}"),
+                    format!("unknown key; known keys: {}", known.join(", ")),
+                ));
+            };
+            let source = Source::File(shown.to_string());
+            let values = match value {
+                toml::Value::Array(items) if spec.list => items.iter().map(toml_scalar).collect::<Option<Vec<_>>>(),
+                toml::Value::Array(_) => None,
+                scalar => toml_scalar(&scalar).map(|v| vec![v]),
+            }
+            .ok_or_else(|| {
+                let want = if spec.list {
+                    "a list of strings"
+                } else {
+                    "a single value"
+                };
+                Error::config(spec.key, source.describe(), format!("expected {want}"))
+            })?;
+            layers.values.insert(spec.key, Raw { values, source });
+        }
+        Ok(layers)
+    }
+
+    /// Reads the environment through `lookup` (so tests need not touch the process environment).
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let mut layers = ConfigLayers::default();
+        for spec in KEYS {
+            // The first name found wins: ORGLAKE_* before the legacy names.
+            if let Some((name, value)) = spec.env.iter().find_map(|name| lookup(name).map(|v| (*name, v))) {
+                if value.is_empty() {
+                    continue;
+                }
+                let values = if spec.list { split_list(&value) } else { vec![value] };
+                layers.values.insert(
+                    spec.key,
+                    Raw {
+                        values,
+                        source: Source::Env(name),
+                    },
+                );
+            }
+        }
+        layers
+    }
+
+    /// Sets a value from a flag. List flags may be repeated or comma-separated.
+    pub fn set_flag(&mut self, key: &'static str, values: Vec<String>) {
+        let spec = KEYS
+            .iter()
+            .find(|s| s.key == key)
+            .unwrap_or_else(|| panic!("no config key {key}"));
+        if values.is_empty() {
+            return;
+        }
+        let values = if spec.list {
+            values.iter().flat_map(|v| split_list(v)).collect()
+        } else {
+            values
+        };
+        self.values.insert(
+            spec.key,
+            Raw {
+                values,
+                source: Source::Flag(spec.flag),
+            },
+        );
+    }
+
+    /// Overlays `other` on top of `self`: a key set in `other` wins.
+    pub fn overlay(mut self, other: ConfigLayers) -> Self {
+        self.values.extend(other.values);
+        self
+    }
+
+    /// Validates every value and builds the [`Config`].
+    pub fn resolve(&self) -> Result<Config> {
+        let organization_id = self.single("organization_id", validate_organization_id)?;
+        let ou_ids = self.list("ou_ids", validate_ou_id)?;
+        let accounts = self.list("accounts", validate_account_id)?;
+        let scope = match (ou_ids, accounts) {
+            (Some(_), Some(_)) => {
+                let raw = &self.values["accounts"];
+                return Err(Error::config(
+                    raw.source.key_name("accounts"),
+                    raw.source.describe(),
+                    "both OU ids and an account list are set; use one of them (unset OU_ID / --ou-id or --account)",
+                ));
+            }
+            (Some(ous), None) => Scope::Ous(ous),
+            (None, Some(accounts)) => Scope::Accounts(accounts),
+            (None, None) => Scope::Root,
+        };
+        let warehouse = match self.values.get("warehouse") {
+            Some(raw) if raw.source == Source::Env("S3_BUCKET_NAME") => {
+                let bucket = &raw.values[0];
+                validate_bucket(bucket).map_err(|m| self.error("warehouse", m))?;
+                format!("s3://{bucket}")
+            }
+            _ => self
+                .single("warehouse", validate_warehouse)?
+                .unwrap_or_else(|| DEFAULT_WAREHOUSE.to_string()),
+        };
+        Ok(Config {
+            organization_id,
+            scope,
+            role_name: self
+                .single("role_name", validate_role_name)?
+                .unwrap_or_else(|| DEFAULT_ROLE_NAME.to_string()),
+            external_id: self.single("external_id", validate_external_id)?,
+            warehouse,
+            endpoint_url: self.single("endpoint_url", validate_endpoint)?,
+            home_region: self
+                .single("region", validate_region)?
+                .unwrap_or_else(|| DEFAULT_HOME_REGION.to_string()),
+            regions: self.list("regions", validate_region)?.unwrap_or_default(),
+            as_of: self.single("as_of", parse_as_of)?,
+            max_concurrency: self
+                .single("max_concurrency", |v| {
+                    parse_bounded(v, 1, 1024, "accounts scanned at once")
+                })?
+                .unwrap_or(DEFAULT_MAX_CONCURRENCY as u64) as usize,
+            max_retries: self
+                .single("max_retries", |v| parse_bounded(v, 0, 20, "retries per call"))?
+                .unwrap_or(DEFAULT_MAX_RETRIES as u64) as u32,
+        })
+    }
+
+    fn error(&self, key: &str, message: String) -> Error {
+        let raw = &self.values[key];
+        Error::config(raw.source.key_name(key), raw.source.describe(), message)
+    }
+
+    fn single<T>(&self, key: &str, parse: impl Fn(&str) -> std::result::Result<T, String>) -> Result<Option<T>> {
+        let Some(raw) = self.values.get(key) else {
+            return Ok(None);
+        };
+        let value = raw.values.first().map(String::as_str).unwrap_or("");
+        parse(value.trim())
+            .map(Some)
+            .map_err(|m| self.error(key, format!("{value:?}: {m}")))
+    }
+
+    fn list<T>(&self, key: &str, parse: impl Fn(&str) -> std::result::Result<T, String>) -> Result<Option<Vec<T>>> {
+        let Some(raw) = self.values.get(key) else {
+            return Ok(None);
+        };
+        if raw.values.is_empty() {
+            return Err(self.error(
+                key,
+                "the list is empty; give at least one value or remove the key".into(),
+            ));
+        }
+        let mut out = Vec::new();
+        for value in &raw.values {
+            out.push(parse(value.trim()).map_err(|m| self.error(key, format!("{value:?}: {m}")))?);
+        }
+        Ok(Some(out))
+    }
+}
+
+fn toml_scalar(value: &toml::Value) -> Option<String> {
+    match value {
+        toml::Value::String(s) => Some(s.clone()),
+        toml::Value::Integer(i) => Some(i.to_string()),
+        toml::Value::Boolean(b) => Some(b.to_string()),
+        toml::Value::Datetime(d) => Some(d.to_string()),
+        _ => None,
+    }
+}
+
+fn split_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn is_lower_alnum(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+}
+
+/// Checks an organization id (`o-` followed by 10 to 32 lowercase letters or digits).
+pub fn validate_organization_id(v: &str) -> std::result::Result<String, String> {
+    match v.strip_prefix("o-") {
+        Some(rest) if (10..=32).contains(&rest.len()) && is_lower_alnum(rest) => Ok(v.to_string()),
+        _ => Err(
+            "not an organization id; expected o- followed by 10-32 lowercase letters or digits, e.g. o-a1b2c3d4e5"
+                .into(),
+        ),
+    }
+}
+
+/// Checks an OU or root id (`ou-xxxx-xxxxxxxx` or `r-xxxx`).
+pub fn validate_ou_id(v: &str) -> std::result::Result<String, String> {
+    let ok = if let Some(rest) = v.strip_prefix("ou-") {
+        match rest.split_once('-') {
+            Some((root, ou)) => {
+                (4..=32).contains(&root.len())
+                    && is_lower_alnum(root)
+                    && (8..=32).contains(&ou.len())
+                    && is_lower_alnum(ou)
+            }
+            None => false,
+        }
+    } else if let Some(rest) = v.strip_prefix("r-") {
+        (4..=32).contains(&rest.len()) && is_lower_alnum(rest)
+    } else {
+        false
+    };
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err("not an OU id; expected ou-<root>-<id> such as ou-ab12-cdef3456, or a root id such as r-ab12".into())
+    }
+}
+
+/// Checks a 12-digit account id.
+pub fn validate_account_id(v: &str) -> std::result::Result<String, String> {
+    if v.len() == 12 && v.chars().all(|c| c.is_ascii_digit()) {
+        Ok(v.to_string())
+    } else {
+        Err("not an AWS account id; expected exactly 12 digits".into())
+    }
+}
+
+fn validate_role_name(v: &str) -> std::result::Result<String, String> {
+    let ok = (1..=64).contains(&v.len()) && v.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err("not an IAM role name; use 1-64 letters, digits or +=,.@_- (the name only, not the ARN)".into())
+    }
+}
+
+fn validate_external_id(v: &str) -> std::result::Result<String, String> {
+    if (2..=1224).contains(&v.len()) {
+        Ok(v.to_string())
+    } else {
+        Err("an external id is 2-1224 characters".into())
+    }
+}
+
+fn validate_bucket(v: &str) -> std::result::Result<String, String> {
+    let ok = (3..=63).contains(&v.len())
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err(format!(
+            "{v:?} is not an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"
+        ))
+    }
+}
+
+fn validate_warehouse(v: &str) -> std::result::Result<String, String> {
+    if v.is_empty() {
+        return Err("empty; give a directory or s3://bucket/prefix".into());
+    }
+    if let Some(rest) = v.strip_prefix("s3://") {
+        let bucket = rest.split('/').next().unwrap_or("");
+        validate_bucket(bucket)?;
+        return Ok(v.trim_end_matches('/').to_string());
+    }
+    if v.contains("://") && !v.starts_with("file://") {
+        return Err("unsupported scheme; use a local directory, file:///dir or s3://bucket/prefix".into());
+    }
+    Ok(v.to_string())
+}
+
+fn validate_endpoint(v: &str) -> std::result::Result<String, String> {
+    match url::Url::parse(v) {
+        Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => {
+            Ok(v.trim_end_matches('/').to_string())
+        }
+        _ => Err("not an http(s) URL; expected something like http://127.0.0.1:5000".into()),
+    }
+}
+
+/// Checks a region name such as `eu-west-1`.
+pub fn validate_region(v: &str) -> std::result::Result<String, String> {
+    let ok = v.len() >= 4
+        && v.len() <= 32
+        && v.contains('-')
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err("not a region name; expected something like eu-west-1".into())
+    }
+}
+
+/// Parses the run clock: RFC 3339 (`2026-11-24T06:00:00Z`) or a date (midnight UTC).
+pub fn parse_as_of(v: &str) -> std::result::Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    Err("not a time; use RFC 3339 like 2026-11-24T06:00:00Z, or a date like 2026-11-24".into())
+}
+
+fn parse_bounded(v: &str, min: u64, max: u64, what: &str) -> std::result::Result<u64, String> {
+    match v.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number of {what} between {min} and {max}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> ConfigLayers {
+        let map: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        ConfigLayers::from_env(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file() {
+        let file = ConfigLayers::from_toml(
+            "role_name = \"from-file\"\nmax_concurrency = 4\nregions = [\"eu-west-1\"]",
+            "t.toml",
+        )
+        .unwrap();
+        let env = env(&[("ROLE_NAME", "from-env"), ("ORGLAKE_MAX_CONCURRENCY", "8")]);
+        let mut flags = ConfigLayers::default();
+        flags.set_flag("max_concurrency", vec!["16".into()]);
+        let config = file.overlay(env).overlay(flags).resolve().unwrap();
+        assert_eq!(config.role_name, "from-env");
+        assert_eq!(config.max_concurrency, 16);
+        assert_eq!(config.regions, vec!["eu-west-1"]);
+    }
+
+    #[test]
+    fn legacy_names_are_accepted_and_new_names_win() {
+        let config = env(&[
+            ("OU_ID", "ou-ab12-cdef3456, ou-ab12-99998888"),
+            ("S3_BUCKET_NAME", "my-bucket"),
+            ("ORGANIZATION_ID", "o-abcdefghij"),
+        ])
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            config.scope,
+            Scope::Ous(vec!["ou-ab12-cdef3456".into(), "ou-ab12-99998888".into()])
+        );
+        assert_eq!(config.warehouse, "s3://my-bucket");
+        let config = env(&[("ROLE_NAME", "old"), ("ORGLAKE_ROLE_NAME", "new")])
+            .resolve()
+            .unwrap();
+        assert_eq!(config.role_name, "new");
+    }
+
+    #[test]
+    fn errors_name_the_key_as_written() {
+        let err = env(&[("ORGLAKE_MAX_CONCURRENCY", "lots")])
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ORGLAKE_MAX_CONCURRENCY") && err.contains("between 1 and 1024"),
+            "{err}"
+        );
+        let mut flags = ConfigLayers::default();
+        flags.set_flag("ou_ids", vec!["ou-bad".into()]);
+        let err = flags.resolve().unwrap_err().to_string();
+        assert!(err.contains("--ou-id") && err.contains("ou-ab12-cdef3456"), "{err}");
+        let err = ConfigLayers::from_toml("max_concurency = 3", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("max_concurency") && err.contains("max_concurrency"),
+            "{err}"
+        );
+        let err = ConfigLayers::from_toml("regions = \"eu-west-1\"\nrole_name = [1]", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("role_name"), "{err}");
+    }
+
+    #[test]
+    fn scope_is_exclusive() {
+        let err = env(&[("OU_ID", "r-ab12"), ("ORGLAKE_ACCOUNTS", "111111111111")])
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("use one of them"), "{err}");
+        assert_eq!(ConfigLayers::default().resolve().unwrap().scope, Scope::Root);
+    }
+
+    #[test]
+    fn as_of_accepts_dates_and_timestamps() {
+        assert_eq!(
+            parse_as_of("2026-01-02").unwrap().to_rfc3339(),
+            "2026-01-02T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_as_of("2026-01-02T03:04:05+01:00").unwrap().to_rfc3339(),
+            "2026-01-02T02:04:05+00:00"
+        );
+        assert!(parse_as_of("yesterday").is_err());
+    }
+
+    #[test]
+    fn validators_reject_garbage() {
+        assert!(validate_ou_id("r-ab12").is_ok());
+        for bad in [
+            "",
+            "ou-",
+            "ou-AB12-cdef3456",
+            "ou-ab12-cde",
+            "root",
+            "ou-ab12-cdef3456-x",
+        ] {
+            assert!(validate_ou_id(bad).is_err(), "{bad}");
+        }
+        assert!(validate_account_id("12345678901").is_err());
+        assert!(validate_endpoint("localhost:5000").is_err());
+        assert!(validate_warehouse("gs://bucket").is_err());
+        assert!(validate_warehouse("s3://Bad_Bucket").is_err());
+    }
+}

@@ -1,0 +1,320 @@
+//! Discovery: which accounts are in scope, with their place in the OU tree and their tags.
+
+use std::collections::HashMap;
+
+use aws_sdk_organizations::Client;
+use aws_sdk_organizations::types::{Account, ChildType};
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt, stream};
+use serde::Serialize;
+use tracing::{debug, info};
+
+use crate::aws::AwsContext;
+use crate::config::Scope;
+use crate::error::{Error, Result};
+
+/// The tag key whose value becomes the `owner_tag` column.
+pub const OWNER_TAG_KEY: &str = "owner";
+
+/// Organizations calls run at most this many at a time: its request limits are low.
+const ORGANIZATIONS_CONCURRENCY: usize = 4;
+
+/// One member account, as the `accounts` table stores it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AccountRecord {
+    /// 12-digit account id.
+    pub account_id: String,
+    /// Account name.
+    pub account_name: Option<String>,
+    /// Root email.
+    pub email: Option<String>,
+    /// Organizations ARN.
+    pub arn: Option<String>,
+    /// Status as AWS reports it (raw value kept).
+    pub status: Option<String>,
+    /// INVITED or CREATED.
+    pub joined_method: Option<String>,
+    /// When the account joined.
+    pub joined_at: Option<DateTime<Utc>>,
+    /// Direct parent (OU or root) id.
+    pub ou_id: String,
+    /// Slash-joined names from the root to the parent.
+    pub ou_path: String,
+    /// The `owner` tag.
+    pub owner_tag: Option<String>,
+    /// Every tag.
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// Whether the account will be scanned (only ACTIVE ones are).
+    pub scanned: bool,
+}
+
+impl AccountRecord {
+    /// True when the account can be scanned. Suspended or closing accounts are listed only.
+    pub fn is_active(&self) -> bool {
+        self.status.as_deref().is_none_or(|s| s == "ACTIVE")
+    }
+}
+
+/// What discovery found.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    /// The organization id.
+    pub organization_id: String,
+    /// Accounts in scope, sorted by id.
+    pub accounts: Vec<AccountRecord>,
+}
+
+/// Finds every account in `scope`, with OU paths and tags.
+pub async fn discover(aws: &AwsContext, scope: &Scope, expected_org: Option<&str>) -> Result<Discovery> {
+    let client = aws.organizations();
+    let org = client
+        .describe_organization()
+        .send()
+        .await
+        .map_err(|e| aws.error("organizations:DescribeOrganization", e))?;
+    let organization_id = org.organization().and_then(|o| o.id()).unwrap_or_default().to_string();
+    if let Some(expected) = expected_org
+        && expected != organization_id
+    {
+        return Err(Error::config(
+            "organization_id",
+            "configuration",
+            format!(
+                "the credentials belong to organization {organization_id}, not {expected}; fix ORGANIZATION_ID or use the other organization's credentials"
+            ),
+        ));
+    }
+    let mut walker = Walker {
+        aws,
+        client: &client,
+        paths: HashMap::new(),
+    };
+    let mut accounts = match scope {
+        Scope::Root => {
+            let root = walker.root().await?;
+            walker.accounts_under(&root).await?
+        }
+        Scope::Ous(ous) => {
+            let mut all = Vec::new();
+            for ou in ous {
+                walker.check_ou(ou).await?;
+                all.extend(walker.accounts_under(ou).await?);
+            }
+            all
+        }
+        Scope::Accounts(ids) => walker.explicit_accounts(ids).await?,
+    };
+    accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    accounts.dedup_by(|a, b| a.account_id == b.account_id);
+    let accounts = stream::iter(accounts)
+        .map(|account| walker_tags(aws, &client, account))
+        .buffered(ORGANIZATIONS_CONCURRENCY)
+        .try_collect::<Vec<_>>()
+        .await?;
+    info!(organization_id, accounts = accounts.len(), "discovered accounts");
+    Ok(Discovery {
+        organization_id,
+        accounts,
+    })
+}
+
+struct Walker<'a> {
+    aws: &'a AwsContext,
+    client: &'a Client,
+    /// OU or root id -> slash-joined path of names.
+    paths: HashMap<String, String>,
+}
+
+impl Walker<'_> {
+    async fn root(&mut self) -> Result<String> {
+        let roots = self
+            .client
+            .list_roots()
+            .send()
+            .await
+            .map_err(|e| self.aws.error("organizations:ListRoots", e))?;
+        let root = roots.roots().first().ok_or_else(|| Error::Aws {
+            operation: "organizations:ListRoots".into(),
+            code: "NoRoot".into(),
+            message: "the organization has no root; is AWS Organizations enabled for these credentials?".into(),
+        })?;
+        let id = root.id().unwrap_or_default().to_string();
+        self.paths.insert(id.clone(), root.name().unwrap_or("Root").to_string());
+        Ok(id)
+    }
+
+    /// Fails with [`Error::UnknownOu`] when the OU does not exist; records its path.
+    async fn check_ou(&mut self, ou: &str) -> Result<()> {
+        self.path_of(ou).await.map(|_| ())
+    }
+
+    /// The path of an OU or root id, walking parents up to the root.
+    async fn path_of(&mut self, id: &str) -> Result<String> {
+        if let Some(path) = self.paths.get(id) {
+            return Ok(path.clone());
+        }
+        if id.starts_with("r-") {
+            let root = self.root().await?;
+            if root != id {
+                return Err(Error::UnknownOu(id.to_string()));
+            }
+            return Ok(self.paths[id].clone());
+        }
+        let described = self
+            .client
+            .describe_organizational_unit()
+            .organizational_unit_id(id)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_organizational_unit_not_found_exception())
+                {
+                    Error::UnknownOu(id.to_string())
+                } else {
+                    self.aws.error("organizations:DescribeOrganizationalUnit", e)
+                }
+            })?;
+        let name = described
+            .organizational_unit()
+            .and_then(|o| o.name())
+            .unwrap_or(id)
+            .to_string();
+        let parent = self.parent_of(id).await?;
+        let path = format!("{}/{name}", Box::pin(self.path_of(&parent)).await?);
+        self.paths.insert(id.to_string(), path.clone());
+        Ok(path)
+    }
+
+    async fn parent_of(&self, child: &str) -> Result<String> {
+        let parents = self
+            .client
+            .list_parents()
+            .child_id(child)
+            .send()
+            .await
+            .map_err(|e| self.aws.error("organizations:ListParents", e))?;
+        parents
+            .parents()
+            .first()
+            .and_then(|p| p.id())
+            .map(str::to_string)
+            .ok_or_else(|| Error::Aws {
+                operation: "organizations:ListParents".into(),
+                code: "NoParent".into(),
+                message: format!("{child} has no parent"),
+            })
+    }
+
+    /// Every account under `parent`, recursively (every OU below it, every page).
+    async fn accounts_under(&mut self, parent: &str) -> Result<Vec<AccountRecord>> {
+        let mut found = Vec::new();
+        let mut queue = vec![parent.to_string()];
+        while let Some(ou) = queue.pop() {
+            let path = self.path_of(&ou).await?;
+            let pages = self
+                .client
+                .list_accounts_for_parent()
+                .parent_id(&ou)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| self.aws.error("organizations:ListAccountsForParent", e))?;
+            let accounts = pages.iter().flat_map(|page| page.accounts());
+            found.extend(accounts.map(|a| record(a, &ou, &path)));
+            let pages = self
+                .client
+                .list_children()
+                .parent_id(&ou)
+                .child_type(ChildType::OrganizationalUnit)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| self.aws.error("organizations:ListChildren", e))?;
+            for child in pages.iter().flat_map(|page| page.children()) {
+                let Some(id) = child.id() else { continue };
+                debug!(parent = %ou, child = id, "descending into OU");
+                queue.push(id.to_string());
+            }
+        }
+        Ok(found)
+    }
+
+    async fn explicit_accounts(&mut self, ids: &[String]) -> Result<Vec<AccountRecord>> {
+        let mut found = Vec::new();
+        for id in ids {
+            let described = self
+                .client
+                .describe_account()
+                .account_id(id)
+                .send()
+                .await
+                .map_err(|e| {
+                    if e.as_service_error().is_some_and(|s| s.is_account_not_found_exception()) {
+                        Error::config(
+                            "accounts",
+                            "configuration",
+                            format!("account {id} is not in the organization; check --account"),
+                        )
+                    } else {
+                        self.aws.error("organizations:DescribeAccount", e)
+                    }
+                })?;
+            let Some(account) = described.account() else {
+                continue;
+            };
+            let parent = self.parent_of(id).await?;
+            let path = self.path_of(&parent).await?;
+            found.push(record(account, &parent, &path));
+        }
+        Ok(found)
+    }
+}
+
+#[allow(deprecated)] // `status` is deprecated in favour of `state`; moto and older orgs fill only `status`.
+fn record(account: &Account, ou_id: &str, ou_path: &str) -> AccountRecord {
+    let status = account
+        .state()
+        .map(|s| s.as_str().to_string())
+        .or_else(|| account.status().map(|s| s.as_str().to_string()));
+    let record = AccountRecord {
+        account_id: account.id().unwrap_or_default().to_string(),
+        account_name: account.name().map(str::to_string),
+        email: account.email().map(str::to_string),
+        arn: account.arn().map(str::to_string),
+        status,
+        joined_method: account.joined_method().map(|m| m.as_str().to_string()),
+        joined_at: account
+            .joined_timestamp()
+            .and_then(|t| DateTime::from_timestamp_micros(t.to_millis().ok()? * 1000)),
+        ou_id: ou_id.to_string(),
+        ou_path: ou_path.to_string(),
+        owner_tag: None,
+        tags: Default::default(),
+        scanned: false,
+    };
+    AccountRecord {
+        scanned: record.is_active(),
+        ..record
+    }
+}
+
+async fn walker_tags(aws: &AwsContext, client: &Client, mut account: AccountRecord) -> Result<AccountRecord> {
+    let tags: Vec<_> = client
+        .list_tags_for_resource()
+        .resource_id(&account.account_id)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| aws.error("organizations:ListTagsForResource", e))?;
+    account.tags = tags
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    account.owner_tag = account.tags.get(OWNER_TAG_KEY).cloned();
+    Ok(account)
+}

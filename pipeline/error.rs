@@ -1,0 +1,101 @@
+//! The library's error type. Every variant says what went wrong and what to do.
+
+use thiserror::Error;
+
+/// Result with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can stop orglake.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A configuration value is missing or invalid.
+    #[error("invalid configuration: `{key}` (from {source_name}): {message}")]
+    Config {
+        /// The key as the user wrote it (file key, environment variable or flag).
+        key: String,
+        /// Where the value came from.
+        source_name: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The configuration file could not be read or parsed.
+    #[error("cannot read config file {path}: {message}")]
+    ConfigFile {
+        /// Path of the file.
+        path: String,
+        /// Parser or I/O message (names the key and line where it can).
+        message: String,
+    },
+    /// A schema file in `schemas/` is invalid (a build defect, caught by the tests).
+    #[error("schema error: {0}")]
+    Schema(String),
+    /// A table name that no schema file defines.
+    #[error("unknown table `{0}`; run `orglake tables` to list them")]
+    UnknownTable(String),
+    /// The OU id given does not exist in the organization.
+    #[error(
+        "OU `{0}` was not found in the organization; check --ou-id (list OUs with `aws organizations list-organizational-units-for-parent`)"
+    )]
+    UnknownOu(String),
+    /// The AWS endpoint could not be reached at all.
+    #[error(
+        "cannot reach AWS ({operation}) at {endpoint}: {message}; check --endpoint-url / AWS_ENDPOINT_URL and your network"
+    )]
+    Unreachable {
+        /// The API call that failed.
+        operation: String,
+        /// The endpoint in use, or "the default AWS endpoint".
+        endpoint: String,
+        /// The transport error.
+        message: String,
+    },
+    /// AWS answered with an error.
+    #[error("{operation} failed: {code}: {message}")]
+    Aws {
+        /// The API call that failed.
+        operation: String,
+        /// The AWS error code, for example `AccessDenied`.
+        code: String,
+        /// The AWS error message.
+        message: String,
+    },
+    /// Reading or writing the lake failed.
+    #[error("lake I/O failed at {location}: {message}")]
+    Lake {
+        /// The object path or warehouse involved.
+        location: String,
+        /// The underlying error.
+        message: String,
+    },
+    /// Building or reading Arrow data failed.
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// Writing Parquet failed.
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// A query failed.
+    #[error("query failed: {0}")]
+    Query(#[from] datafusion::error::DataFusionError),
+    /// Local I/O failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// A configuration error for `key` from `source_name`.
+    pub fn config(key: impl Into<String>, source_name: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Config {
+            key: key.into(),
+            source_name: source_name.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A lake I/O error at `location`.
+    pub fn lake(location: impl Into<String>, err: impl std::fmt::Display) -> Self {
+        Error::Lake {
+            location: location.into(),
+            message: err.to_string(),
+        }
+    }
+}

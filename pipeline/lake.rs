@@ -1,0 +1,212 @@
+//! The lake: where tables are written and read, on a local directory or S3, through one
+//! `object_store` code path.
+//!
+//! Layout (see DESIGN.md):
+//! `<warehouse>/<table>/snapshot_date=YYYY-MM-DD/<run_id>-<part>.parquet`, with the run
+//! manifest under `runs/` written last.
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use object_store::ObjectStore;
+use object_store::buffered::BufWriter;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use parquet::arrow::AsyncArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::s3;
+use crate::schema::Table;
+
+/// The table whose rows are the run manifests.
+pub const MANIFEST_TABLE: &str = "runs";
+
+/// Rows per Parquet file before the writer rolls over to the next part.
+pub const MAX_ROWS_PER_FILE: usize = 1_000_000;
+
+/// A lake location with the store that reaches it.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    store: Arc<dyn ObjectStore>,
+    /// Prefix of the lake inside the store.
+    root: Path,
+    /// URL of the store's root, for registering it with DataFusion.
+    store_url: Url,
+    /// The warehouse as the user gave it, for messages.
+    display: String,
+}
+
+/// Options for reaching an S3 warehouse.
+#[derive(Debug, Clone, Default)]
+pub struct S3Options {
+    /// Endpoint override (an emulator).
+    pub endpoint_url: Option<String>,
+    /// Region of the bucket.
+    pub region: String,
+}
+
+impl Lake {
+    /// Opens the warehouse: a local directory or `s3://bucket/prefix`. A missing local
+    /// directory is created when `create` is set (for writing) and an error otherwise.
+    pub async fn open(
+        warehouse: &str,
+        s3_options: &S3Options,
+        aws: Option<&aws_config::SdkConfig>,
+        create: bool,
+    ) -> Result<Lake> {
+        if let Some(rest) = warehouse.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let store = s3::store(bucket, s3_options, aws).await?;
+            let store_url = Url::parse(&format!("s3://{bucket}/")).map_err(|e| Error::lake(warehouse, e))?;
+            return Ok(Lake {
+                store,
+                root: Path::from(prefix),
+                store_url,
+                display: warehouse.to_string(),
+            });
+        }
+        let dir = warehouse.strip_prefix("file://").unwrap_or(warehouse);
+        if create {
+            std::fs::create_dir_all(dir).map_err(|e| Error::lake(dir, format!("{e}; check --warehouse")))?;
+        } else if !std::path::Path::new(dir).is_dir() {
+            return Err(Error::lake(
+                dir,
+                "no lake here; check --warehouse, or run `orglake run` first",
+            ));
+        }
+        let absolute = std::fs::canonicalize(dir).map_err(|e| Error::lake(dir, e))?;
+        let root = Path::from_absolute_path(&absolute).map_err(|e| Error::lake(dir, e))?;
+        let store_url = Url::parse("file:///").expect("static URL");
+        Ok(Lake {
+            store: Arc::new(LocalFileSystem::new()),
+            root,
+            store_url,
+            display: absolute.display().to_string(),
+        })
+    }
+
+    /// The object store holding the lake.
+    pub fn store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
+    }
+
+    /// URL of the store root (`file:///` or `s3://bucket/`).
+    pub fn store_url(&self) -> &Url {
+        &self.store_url
+    }
+
+    /// The warehouse as shown to the user.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// Object path of a table's folder.
+    pub fn table_path(&self, table: &str) -> Path {
+        self.root.clone().join(table)
+    }
+
+    /// URL of a table's folder, for DataFusion.
+    pub fn table_url(&self, table: &str) -> String {
+        format!("{}{}/", self.store_url, self.table_path(table))
+    }
+
+    /// Object path of one data file. The run manifest is one file named after the run;
+    /// other tables number their parts.
+    pub fn data_file(&self, table: &str, snapshot_date: &str, run_id: &str, part: u32) -> Path {
+        let name = if table == MANIFEST_TABLE {
+            format!("{run_id}.parquet")
+        } else {
+            format!("{run_id}-{part:05}.parquet")
+        };
+        self.table_path(table)
+            .join(format!("snapshot_date={snapshot_date}"))
+            .join(name)
+    }
+
+    /// Starts writing a table for one run.
+    pub fn table_writer(&self, table: &'static Table, snapshot_date: &str, run_id: &str) -> TableWriter {
+        TableWriter {
+            lake: self.clone(),
+            table,
+            snapshot_date: snapshot_date.to_string(),
+            run_id: run_id.to_string(),
+            part: 0,
+            rows_in_file: 0,
+            rows: 0,
+            writer: None,
+        }
+    }
+}
+
+/// Writer properties shared by every file: zstd, with the writer named.
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
+        .set_created_by(format!("orglake {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Streams one table's batches of one run into Parquet files, rolling over every
+/// [`MAX_ROWS_PER_FILE`] rows. Memory stays bounded by the row groups in flight.
+pub struct TableWriter {
+    lake: Lake,
+    table: &'static Table,
+    snapshot_date: String,
+    run_id: String,
+    part: u32,
+    rows_in_file: usize,
+    rows: u64,
+    writer: Option<AsyncArrowWriter<BufWriter>>,
+}
+
+impl TableWriter {
+    /// Appends a batch; it must have the table's file schema.
+    pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        if batch.schema() != self.table.file_schema {
+            return Err(Error::Schema(format!(
+                "batch for {} does not match schemas/{}.toml: {:?}",
+                self.table.name(),
+                self.table.name(),
+                batch.schema()
+            )));
+        }
+        if self.writer.is_none() || self.rows_in_file >= MAX_ROWS_PER_FILE {
+            self.close_file().await?;
+            let path = self
+                .lake
+                .data_file(self.table.name(), &self.snapshot_date, &self.run_id, self.part);
+            let object = BufWriter::new(self.lake.store(), path);
+            self.writer = Some(AsyncArrowWriter::try_new(
+                object,
+                self.table.file_schema.clone(),
+                Some(writer_properties()),
+            )?);
+            self.part += 1;
+        }
+        let writer = self.writer.as_mut().expect("writer opened above");
+        writer.write(batch).await?;
+        self.rows_in_file += batch.num_rows();
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    async fn close_file(&mut self) -> Result<()> {
+        if let Some(writer) = self.writer.take() {
+            writer.close().await?;
+        }
+        self.rows_in_file = 0;
+        Ok(())
+    }
+
+    /// Flushes and closes the last file; returns the rows written.
+    pub async fn finish(mut self) -> Result<u64> {
+        self.close_file().await?;
+        Ok(self.rows)
+    }
+}

@@ -1,0 +1,23 @@
+//! orglake: inventory an AWS Organization into an analytics lake.
+//!
+//! The pipeline runs config -> [`discover`] -> [`scan`] (per account) -> [`lake`] (Parquet
+//! on a local directory or S3, manifest last) and [`query`] reads it back with DataFusion.
+//! See `DESIGN.md` and the README.
+
+pub mod aws;
+pub mod batch;
+pub mod cli;
+pub mod config;
+pub mod discover;
+pub mod error;
+pub mod lake;
+pub mod logging;
+pub mod query;
+pub mod run;
+pub mod s3;
+pub mod scan;
+pub mod schema;
+pub mod status;
+pub mod summary;
+
+pub use error::{Error, Result};

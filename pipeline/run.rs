@@ -1,0 +1,221 @@
+//! One pipeline run: discover, scan, write the tables, then the manifest, last.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use tracing::info;
+
+use crate::aws::AwsContext;
+use crate::batch::rows_to_batch;
+use crate::config::Config;
+use crate::discover::{AccountRecord, discover};
+use crate::error::Result;
+use crate::lake::{Lake, S3Options};
+use crate::scan::scan_accounts;
+use crate::schema::table;
+use crate::status::StageOutcome;
+
+/// Environment variable that makes a run sleep this many milliseconds after writing its
+/// data and before its manifest: a hook for crash tests (kill the process in that window).
+pub const PAUSE_BEFORE_MANIFEST_ENV: &str = "ORGLAKE_TEST_PAUSE_BEFORE_MANIFEST_MS";
+
+/// Whether every account and stage succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Every scanned account succeeded.
+    Complete,
+    /// Some accounts failed; the rest was written.
+    Partial,
+}
+
+impl RunStatus {
+    /// The value stored in `runs.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Complete => "complete",
+            RunStatus::Partial => "partial",
+        }
+    }
+}
+
+/// What a run did, for the summary and the exit code.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Id of the run.
+    pub run_id: String,
+    /// Snapshot date (from the run clock).
+    pub snapshot_date: String,
+    /// Complete or partial.
+    pub status: RunStatus,
+    /// Organization scanned.
+    pub organization_id: String,
+    /// Accounts in scope.
+    pub accounts_total: usize,
+    /// Accounts whose every stage succeeded.
+    pub accounts_ok: usize,
+    /// Accounts with a failed stage.
+    pub accounts_failed: usize,
+    /// Accounts listed but not scanned.
+    pub accounts_skipped: usize,
+    /// The failed stage outcomes.
+    pub failures: Vec<StageOutcome>,
+    /// Rows written per table.
+    pub table_rows: BTreeMap<String, u64>,
+    /// Where the lake is.
+    pub warehouse: String,
+    /// Wall-clock start.
+    pub started_at: DateTime<Utc>,
+    /// Wall-clock end.
+    pub finished_at: DateTime<Utc>,
+}
+
+/// The manifest row (`runs` table).
+#[derive(Debug, Serialize)]
+struct RunRow<'a> {
+    status: &'a str,
+    as_of: DateTime<Utc>,
+    started_at: DateTime<Utc>,
+    finished_at: DateTime<Utc>,
+    organization_id: Option<&'a str>,
+    scope: Vec<String>,
+    accounts_total: u64,
+    accounts_ok: u64,
+    accounts_failed: u64,
+    accounts_skipped: u64,
+    table_rows: &'a BTreeMap<String, u64>,
+    orglake_version: &'a str,
+}
+
+/// A new run id: the UTC start time (sortable) and a random suffix (unique).
+pub fn new_run_id(started_at: DateTime<Utc>) -> String {
+    let random = uuid::Uuid::now_v7().simple().to_string();
+    format!(
+        "{}-{}",
+        started_at.format("%Y%m%dT%H%M%SZ"),
+        &random[random.len() - 8..]
+    )
+}
+
+/// Opens the configured warehouse for writing.
+pub async fn open_lake(config: &Config, aws: &AwsContext) -> Result<Lake> {
+    let options = S3Options {
+        endpoint_url: config.endpoint_url.clone(),
+        region: config.home_region.clone(),
+    };
+    Lake::open(&config.warehouse, &options, Some(aws.base()), true).await
+}
+
+/// Runs the pipeline once.
+pub async fn run(config: &Config) -> Result<RunReport> {
+    let started_at = Utc::now();
+    let as_of = config.as_of.unwrap_or(started_at);
+    let snapshot_date = as_of.format("%Y-%m-%d").to_string();
+    let run_id = new_run_id(started_at);
+    info!(run_id, snapshot_date, as_of = %as_of.to_rfc3339_opts(SecondsFormat::Secs, true), "run starting");
+
+    let aws = AwsContext::load(config).await;
+    let lake = open_lake(config, &aws).await?;
+    let discovery = discover(&aws, &config.scope, config.organization_id.as_deref()).await?;
+    let outcomes = scan_accounts(&aws, config, &discovery.accounts).await;
+
+    let mut table_rows = BTreeMap::new();
+    table_rows.insert(
+        "accounts".to_string(),
+        write_rows(&lake, "accounts", &snapshot_date, &run_id, &discovery.accounts).await?,
+    );
+    table_rows.insert(
+        "account_status".to_string(),
+        write_rows(&lake, "account_status", &snapshot_date, &run_id, &outcomes).await?,
+    );
+
+    let counts = AccountCounts::of(&discovery.accounts, &outcomes);
+    let status = if counts.failed == 0 {
+        RunStatus::Complete
+    } else {
+        RunStatus::Partial
+    };
+    pause_before_manifest().await;
+    let finished_at = Utc::now();
+    let manifest = RunRow {
+        status: status.as_str(),
+        as_of,
+        started_at,
+        finished_at,
+        organization_id: Some(&discovery.organization_id),
+        scope: config.scope.ids(),
+        accounts_total: discovery.accounts.len() as u64,
+        accounts_ok: counts.ok as u64,
+        accounts_failed: counts.failed as u64,
+        accounts_skipped: counts.skipped as u64,
+        table_rows: &table_rows,
+        orglake_version: env!("CARGO_PKG_VERSION"),
+    };
+    write_rows(&lake, "runs", &snapshot_date, &run_id, &[manifest]).await?;
+    info!(run_id, status = status.as_str(), "run committed");
+
+    Ok(RunReport {
+        run_id,
+        snapshot_date,
+        status,
+        organization_id: discovery.organization_id,
+        accounts_total: discovery.accounts.len(),
+        accounts_ok: counts.ok,
+        accounts_failed: counts.failed,
+        accounts_skipped: counts.skipped,
+        failures: outcomes.into_iter().filter(StageOutcome::is_failure).collect(),
+        table_rows,
+        warehouse: lake.display().to_string(),
+        started_at,
+        finished_at,
+    })
+}
+
+/// Writes one table's rows for this run and returns how many were written.
+async fn write_rows<T: Serialize>(
+    lake: &Lake,
+    name: &str,
+    snapshot_date: &str,
+    run_id: &str,
+    rows: &[T],
+) -> Result<u64> {
+    let table = table(name)?;
+    let mut writer = lake.table_writer(table, snapshot_date, run_id);
+    for chunk in rows.chunks(8192) {
+        writer.write(&rows_to_batch(table, run_id, chunk)?).await?;
+    }
+    writer.finish().await
+}
+
+struct AccountCounts {
+    ok: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+impl AccountCounts {
+    fn of(accounts: &[AccountRecord], outcomes: &[StageOutcome]) -> Self {
+        let failed: BTreeSet<&str> = outcomes
+            .iter()
+            .filter(|o| o.is_failure())
+            .map(|o| o.account_id.as_str())
+            .collect();
+        let scanned = accounts.iter().filter(|a| a.scanned).count();
+        let skipped = accounts.len() - scanned;
+        AccountCounts {
+            ok: scanned - failed.len(),
+            failed: failed.len(),
+            skipped,
+        }
+    }
+}
+
+async fn pause_before_manifest() {
+    if let Some(ms) = std::env::var(PAUSE_BEFORE_MANIFEST_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        tracing::warn!(ms, "pausing before the manifest ({PAUSE_BEFORE_MANIFEST_ENV} is set)");
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+}

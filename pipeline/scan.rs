@@ -1,0 +1,139 @@
+//! Per-account fan-out: assume the role in each account, with bounded concurrency, and
+//! run the extraction stages with the account's credentials.
+
+use aws_credential_types::Credentials;
+use futures::{StreamExt, stream};
+use tracing::{Span, warn};
+use tracing_indicatif::span_ext::IndicatifSpanExt;
+
+use crate::aws::AwsContext;
+use crate::config::Config;
+use crate::discover::AccountRecord;
+use crate::error::{Error, Result};
+use crate::status::{StageOutcome, status};
+
+/// Stage names recorded in `account_status`.
+pub mod stage {
+    /// STS AssumeRole into the member account.
+    pub const ASSUME_ROLE: &str = "assume_role";
+    /// STS GetCallerIdentity with the assumed credentials: proves the session works and
+    /// landed in the right account.
+    pub const IDENTITY: &str = "identity";
+    /// The account was listed but not scanned (not ACTIVE).
+    pub const DISCOVER: &str = "discover";
+}
+
+/// Session name shown in the member account's CloudTrail.
+const SESSION_NAME: &str = "orglake";
+
+/// Scans every account (active ones only), at most `config.max_concurrency` at a time,
+/// and returns every stage outcome. A failing account never fails the scan.
+pub async fn scan_accounts(aws: &AwsContext, config: &Config, accounts: &[AccountRecord]) -> Vec<StageOutcome> {
+    let mut outcomes = Vec::new();
+    let mut active = Vec::new();
+    for account in accounts {
+        if account.scanned {
+            active.push(account);
+        } else {
+            let reason = format!(
+                "account status is {}; listed but not scanned",
+                account.status.as_deref().unwrap_or("unknown")
+            );
+            outcomes.push(
+                StageOutcome::start(&account.account_id, stage::DISCOVER, None).finish(status::SKIPPED, Some(reason)),
+            );
+        }
+    }
+    let progress = tracing::info_span!("scan");
+    progress.pb_set_length(active.len() as u64);
+    progress.pb_set_message("accounts");
+    let _entered = progress.enter();
+    let results: Vec<Vec<StageOutcome>> = stream::iter(active)
+        .map(|account| {
+            let span = Span::current();
+            async move {
+                let result = scan_account(aws, config, account).await;
+                span.pb_inc(1);
+                result
+            }
+        })
+        .buffer_unordered(config.max_concurrency)
+        .collect()
+        .await;
+    outcomes.extend(results.into_iter().flatten());
+    outcomes
+}
+
+async fn scan_account(aws: &AwsContext, config: &Config, account: &AccountRecord) -> Vec<StageOutcome> {
+    let id = &account.account_id;
+    let mut outcomes = Vec::new();
+    let timer = StageOutcome::start(id, stage::ASSUME_ROLE, None);
+    let credentials = match assume_role(aws, config, id).await {
+        Ok(credentials) => {
+            outcomes.push(timer.finish(status::OK, None));
+            credentials
+        }
+        Err(err) => {
+            warn!(account = %id, error = %err, "cannot assume role; account skipped");
+            outcomes.push(timer.fail(&err));
+            return outcomes;
+        }
+    };
+    let timer = StageOutcome::start(id, stage::IDENTITY, None);
+    outcomes.push(match check_identity(aws, id, credentials).await {
+        Ok(()) => timer.finish(status::OK, None),
+        Err(err) => {
+            warn!(account = %id, error = %err, "assumed session does not work");
+            timer.fail(&err)
+        }
+    });
+    tracing::debug!(account = %id, "account scanned");
+    outcomes
+}
+
+/// Assumes the configured role in `account_id`.
+async fn assume_role(aws: &AwsContext, config: &Config, account_id: &str) -> Result<Credentials> {
+    let role_arn = format!("arn:aws:iam::{account_id}:role/{}", config.role_name);
+    let mut request = aws
+        .sts()
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name(SESSION_NAME);
+    if let Some(external_id) = &config.external_id {
+        request = request.external_id(external_id);
+    }
+    let response = request.send().await.map_err(|e| aws.error("sts:AssumeRole", e))?;
+    let c = response.credentials().ok_or_else(|| Error::Aws {
+        operation: "sts:AssumeRole".into(),
+        code: "NoCredentials".into(),
+        message: format!("AssumeRole on {role_arn} returned no credentials"),
+    })?;
+    let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
+    Ok(Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        expiry,
+        "orglake-assume-role",
+    ))
+}
+
+async fn check_identity(aws: &AwsContext, account_id: &str, credentials: Credentials) -> Result<()> {
+    let identity = aws
+        .account_sts(account_id, credentials)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws.error("sts:GetCallerIdentity", e))?;
+    match identity.account() {
+        Some(actual) if actual == account_id => Ok(()),
+        other => Err(Error::Aws {
+            operation: "sts:GetCallerIdentity".into(),
+            code: "WrongAccount".into(),
+            message: format!(
+                "the assumed role answers as account {}, not {account_id}; check the role's trust and name",
+                other.unwrap_or("?")
+            ),
+        }),
+    }
+}

@@ -1,0 +1,276 @@
+//! Table schemas, loaded from the `schemas/` folder (embedded at build time).
+//!
+//! Each `schemas/<table>.toml` is the single source of truth for one table: the Arrow
+//! schema the pipeline writes, the Glue columns and the data dictionary all derive from it.
+//! Column types use the Hive/Athena vocabulary (`string`, `bigint`, `array<string>`,
+//! `map<string,string>`, `struct<a:string,b:bigint>`, ...), so that the same string is
+//! both the Glue type and an unambiguous description of the Arrow type.
+
+use std::sync::{Arc, OnceLock};
+
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The schema files compiled into the binary, by table name.
+const SCHEMA_FILES: &[(&str, &str)] = &[
+    ("accounts", include_str!("../schemas/accounts.toml")),
+    ("account_status", include_str!("../schemas/account_status.toml")),
+    ("runs", include_str!("../schemas/runs.toml")),
+];
+
+/// Time zone of every timestamp column.
+pub const UTC: &str = "UTC";
+
+/// One table's definition as written in its schema file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableDef {
+    /// Table name; also the folder name in the lake.
+    pub table: String,
+    /// What one row of the table is.
+    pub description: String,
+    /// Columns in order; partition columns last.
+    #[serde(rename = "column")]
+    pub columns: Vec<ColumnDef>,
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnDef {
+    /// Column name.
+    pub name: String,
+    /// Hive-style type expression, for example `map<string,string>`.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Whether the column may hold nulls.
+    pub nullable: bool,
+    /// True for the hive partition column (`snapshot_date`), which lives in the path.
+    #[serde(default)]
+    pub partition: bool,
+    /// What the column holds, for the data dictionary.
+    pub description: String,
+}
+
+/// A table definition with its Arrow schemas resolved.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The definition from `schemas/`.
+    pub def: TableDef,
+    /// Columns stored in the Parquet files (everything but partition columns).
+    pub file_schema: SchemaRef,
+    /// The partition columns, stored in the path.
+    pub partition_fields: Vec<Field>,
+}
+
+impl Table {
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.def.table
+    }
+
+    /// The full schema as queries see it: file columns followed by partition columns.
+    pub fn full_schema(&self) -> SchemaRef {
+        let mut fields: Vec<Field> = self.file_schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.extend(self.partition_fields.iter().cloned());
+        Arc::new(Schema::new(fields))
+    }
+}
+
+/// Every table orglake knows, in a stable order.
+pub fn all_tables() -> &'static [Table] {
+    static TABLES: OnceLock<Vec<Table>> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        SCHEMA_FILES
+            .iter()
+            .map(|(name, text)| parse_table(text).unwrap_or_else(|e| panic!("schemas/{name}.toml is invalid: {e}")))
+            .collect()
+    })
+}
+
+/// Looks a table up by name.
+pub fn table(name: &str) -> Result<&'static Table> {
+    all_tables()
+        .iter()
+        .find(|t| t.name() == name)
+        .ok_or_else(|| Error::UnknownTable(name.to_string()))
+}
+
+/// Parses one schema file's text into a resolved [`Table`].
+pub fn parse_table(text: &str) -> Result<Table> {
+    let def: TableDef = toml::from_str(text).map_err(|e| Error::Schema(e.to_string()))?;
+    let mut file_fields = Vec::new();
+    let mut partition_fields = Vec::new();
+    for column in &def.columns {
+        let data_type =
+            parse_type(&column.type_name).map_err(|e| Error::Schema(format!("{}.{}: {e}", def.table, column.name)))?;
+        let field = Field::new(&column.name, data_type, column.nullable);
+        if column.partition {
+            partition_fields.push(field);
+        } else {
+            file_fields.push(field);
+        }
+    }
+    Ok(Table {
+        file_schema: Arc::new(Schema::new(file_fields)),
+        partition_fields,
+        def,
+    })
+}
+
+/// Parses a Hive-style type expression into an Arrow type.
+///
+/// Lists and maps use the field names of Arrow's builders (`item`; `entries`, `keys`,
+/// `values`), so batches built by `arrow-json` match the declared schema exactly.
+pub fn parse_type(text: &str) -> std::result::Result<DataType, String> {
+    let mut parser = TypeParser { rest: text.trim() };
+    let data_type = parser.parse()?;
+    if !parser.rest.trim().is_empty() {
+        return Err(format!("unexpected `{}` after type in `{text}`", parser.rest));
+    }
+    Ok(data_type)
+}
+
+/// The Arrow type of a list of `item`.
+pub fn list_of(item: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new("item", item, true)))
+}
+
+/// The Arrow type of a map from `key` to `value`.
+pub fn map_of(key: DataType, value: DataType) -> DataType {
+    let entries = Field::new(
+        "entries",
+        DataType::Struct(Fields::from(vec![
+            Field::new("keys", key, false),
+            Field::new("values", value, true),
+        ])),
+        false,
+    );
+    DataType::Map(Arc::new(entries), false)
+}
+
+struct TypeParser<'a> {
+    rest: &'a str,
+}
+
+impl TypeParser<'_> {
+    fn parse(&mut self) -> std::result::Result<DataType, String> {
+        let word = self.word();
+        let data_type = match word.as_str() {
+            "string" => DataType::Utf8,
+            "bigint" => DataType::Int64,
+            "int" => DataType::Int32,
+            "boolean" => DataType::Boolean,
+            "double" => DataType::Float64,
+            "date" => DataType::Date32,
+            "timestamp" => DataType::Timestamp(TimeUnit::Microsecond, Some(UTC.into())),
+            "array" => {
+                self.expect('<')?;
+                let item = self.parse()?;
+                self.expect('>')?;
+                list_of(item)
+            }
+            "map" => {
+                self.expect('<')?;
+                let key = self.parse()?;
+                self.expect(',')?;
+                let value = self.parse()?;
+                self.expect('>')?;
+                map_of(key, value)
+            }
+            "struct" => {
+                self.expect('<')?;
+                let mut fields = Vec::new();
+                loop {
+                    let name = self.word();
+                    if name.is_empty() {
+                        return Err("struct field without a name".into());
+                    }
+                    self.expect(':')?;
+                    fields.push(Field::new(name, self.parse()?, true));
+                    if self.peek() == Some('>') {
+                        self.expect('>')?;
+                        break;
+                    }
+                    self.expect(',')?;
+                }
+                DataType::Struct(Fields::from(fields))
+            }
+            "" => return Err(format!("expected a type at `{}`", self.rest)),
+            other => return Err(format!("unknown type `{other}`")),
+        };
+        Ok(data_type)
+    }
+
+    fn word(&mut self) -> String {
+        self.rest = self.rest.trim_start();
+        let end = self
+            .rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(self.rest.len());
+        let (word, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        word.to_string()
+    }
+
+    fn peek(&mut self) -> Option<char> {
+        self.rest = self.rest.trim_start();
+        self.rest.chars().next()
+    }
+
+    fn expect(&mut self, wanted: char) -> std::result::Result<(), String> {
+        match self.peek() {
+            Some(c) if c == wanted => {
+                self.rest = &self.rest[c.len_utf8()..];
+                Ok(())
+            }
+            _ => Err(format!("expected `{wanted}` at `{}`", self.rest)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_file_parses_and_has_the_run_columns() {
+        for table in all_tables() {
+            let full = table.full_schema();
+            assert!(full.field_with_name("run_id").is_ok(), "{} lacks run_id", table.name());
+            assert_eq!(table.partition_fields.len(), 1, "{} partition columns", table.name());
+            assert_eq!(table.partition_fields[0].name(), "snapshot_date");
+        }
+    }
+
+    #[test]
+    fn nested_types_parse() {
+        let t = parse_type("array<struct<id:string, age:bigint, tags:map<string,string>>>").unwrap();
+        let DataType::List(item) = t else {
+            panic!("not a list: {t}")
+        };
+        let DataType::Struct(fields) = item.data_type() else {
+            panic!("not a struct")
+        };
+        assert_eq!(fields.len(), 3);
+        assert_eq!(fields[1].data_type(), &DataType::Int64);
+        assert!(matches!(fields[2].data_type(), DataType::Map(_, false)));
+    }
+
+    #[test]
+    fn bad_types_are_errors_not_panics() {
+        for bad in [
+            "",
+            "strng",
+            "array<string",
+            "map<string>",
+            "struct<>",
+            "string extra",
+            "array<>",
+        ] {
+            assert!(parse_type(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Per-(account, stage) outcomes: the rows of the `account_status` table.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::aws::{error_code, is_auth_error};
+use crate::error::Error;
+
+/// The outcome of one stage for one account (and region, where it applies).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StageOutcome {
+    /// Account id.
+    pub account_id: String,
+    /// Stage name, for example `assume_role`.
+    pub stage: String,
+    /// Region, for regional stages.
+    pub region: Option<String>,
+    /// `ok`, `auth_failed`, `error`, `skipped` or `no_data`.
+    pub status: String,
+    /// AWS error code, when not ok.
+    pub error_code: Option<String>,
+    /// Reason, when not ok.
+    pub message: Option<String>,
+    /// When the stage started.
+    pub started_at: DateTime<Utc>,
+    /// When the stage finished.
+    pub finished_at: DateTime<Utc>,
+}
+
+/// Status values of [`StageOutcome::status`].
+pub mod status {
+    /// The stage succeeded.
+    pub const OK: &str = "ok";
+    /// The stage was refused: access denied, expired or invalid credentials.
+    pub const AUTH_FAILED: &str = "auth_failed";
+    /// The stage failed for another reason (after retries).
+    pub const ERROR: &str = "error";
+    /// The stage was not run (for example, the account is suspended).
+    pub const SKIPPED: &str = "skipped";
+    /// The stage succeeded and found nothing (for example, no instances).
+    pub const NO_DATA: &str = "no_data";
+}
+
+impl StageOutcome {
+    /// Starts timing a stage.
+    pub fn start(account_id: &str, stage: &str, region: Option<&str>) -> StageTimer {
+        StageTimer {
+            account_id: account_id.to_string(),
+            stage: stage.to_string(),
+            region: region.map(str::to_string),
+            started_at: Utc::now(),
+        }
+    }
+
+    /// True when the outcome counts as a failure of the account.
+    pub fn is_failure(&self) -> bool {
+        self.status == status::AUTH_FAILED || self.status == status::ERROR
+    }
+}
+
+/// A stage being timed; finish it with a status.
+#[derive(Debug)]
+pub struct StageTimer {
+    account_id: String,
+    stage: String,
+    region: Option<String>,
+    started_at: DateTime<Utc>,
+}
+
+impl StageTimer {
+    /// Finishes with a non-error status (`ok`, `skipped`, `no_data`).
+    pub fn finish(self, status: &str, message: Option<String>) -> StageOutcome {
+        StageOutcome {
+            account_id: self.account_id,
+            stage: self.stage,
+            region: self.region,
+            status: status.to_string(),
+            error_code: None,
+            message,
+            started_at: self.started_at,
+            finished_at: Utc::now(),
+        }
+    }
+
+    /// Finishes with an error, classified as `auth_failed` or `error`.
+    pub fn fail(self, err: &Error) -> StageOutcome {
+        let status = if is_auth_error(err) {
+            status::AUTH_FAILED
+        } else {
+            status::ERROR
+        };
+        StageOutcome {
+            error_code: error_code(err),
+            ..self.finish(status, Some(err.to_string()))
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The one-screen summary printed at the end of a run.
+
+use std::fmt::Write;
+
+use crate::run::{RunReport, RunStatus};
+
+/// At most this many failures are listed; the rest are counted.
+const MAX_FAILURES_SHOWN: usize = 20;
+
+/// Renders the end-of-run summary.
+pub fn render(report: &RunReport) -> String {
+    let mut out = String::new();
+    let status = match report.status {
+        RunStatus::Complete => "COMPLETE",
+        RunStatus::Partial => "PARTIAL",
+    };
+    let seconds = (report.finished_at - report.started_at).num_milliseconds() as f64 / 1000.0;
+    let _ = writeln!(
+        out,
+        "orglake run {}  {}  snapshot {}  in {seconds:.1}s",
+        report.run_id, status, report.snapshot_date
+    );
+    let _ = writeln!(
+        out,
+        "organization {}  lake {}",
+        report.organization_id, report.warehouse
+    );
+    let _ = writeln!(
+        out,
+        "accounts: {} in scope, {} ok, {} failed, {} not scanned (suspended or closed)",
+        report.accounts_total, report.accounts_ok, report.accounts_failed, report.accounts_skipped
+    );
+    let rows: Vec<String> = report.table_rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    let _ = writeln!(out, "rows: {}", rows.join(", "));
+    if !report.failures.is_empty() {
+        let _ = writeln!(out, "failed:");
+        for failure in report.failures.iter().take(MAX_FAILURES_SHOWN) {
+            let region = failure.region.as_deref().map(|r| format!(" {r}")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {}  {}{}  {}  {}",
+                failure.account_id,
+                failure.stage,
+                region,
+                failure.status,
+                failure.message.as_deref().unwrap_or("").lines().next().unwrap_or("")
+            );
+        }
+        if report.failures.len() > MAX_FAILURES_SHOWN {
+            let _ = writeln!(
+                out,
+                "  ... and {} more: orglake query \"SELECT * FROM latest_account_status WHERE status <> 'ok'\"",
+                report.failures.len() - MAX_FAILURES_SHOWN
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the pinned AWS emulator (moto in server mode) and the Python tools the
+# tests use to cross-check the lake (boto3, pyarrow) into .venv/ beside this repo.
+# Idempotent: a venv that already has the pinned versions is left as it is.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${ORGLAKE_VENV:-$here/.venv}"
+requirements="$here/scripts/requirements-test.txt"
+stamp="$venv/.orglake-requirements"
+if [ -x "$venv/bin/moto_server" ] && [ -f "$stamp" ] && cmp -s "$requirements" "$stamp"; then
+  exit 0
+fi
+python3 -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+cp "$requirements" "$stamp"
+echo "installed $("$venv/bin/python" -c 'import moto; print("moto", moto.__version__)') into $venv" >&2
