@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_sts::config::retry::RetryPartition;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{Error, Result};
 
 /// Error codes that mean "not allowed" rather than "broken": the account is recorded as
 /// `auth_failed`.
@@ -41,7 +41,10 @@ pub struct AwsContext {
 impl AwsContext {
     /// Loads credentials and settings the standard way (environment, profile, SSO, IMDS)
     /// and applies the run's region, endpoint override and retry policy.
-    pub async fn load(config: &Config) -> Self {
+    ///
+    /// Fails with [`Error::NoCredentials`] when no credentials can be found, before any
+    /// call is made.
+    pub async fn load(config: &Config) -> Result<Self> {
         let retry = RetryConfig::adaptive()
             .with_max_attempts(config.max_retries + 1)
             .with_initial_backoff(Duration::from_millis(200))
@@ -57,10 +60,15 @@ impl AwsContext {
         if let Some(url) = &config.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        AwsContext {
-            base: loader.load().await,
-            endpoint: config.endpoint_url.clone(),
-        }
+        let base = loader.load().await;
+        let provider = base
+            .credentials_provider()
+            .ok_or_else(|| Error::NoCredentials("no credential provider is configured".into()))?;
+        provider.provide_credentials().await.map_err(|e| {
+            tracing::debug!(error = %DisplayErrorContext(&e), "credential chain failed");
+            Error::NoCredentials("none found in the environment, shared config, SSO cache, container or instance metadata".into())
+        })?;
+        Ok(AwsContext { base, endpoint: config.endpoint_url.clone() })
     }
 
     /// The base SDK configuration (the caller's own credentials).
@@ -133,7 +141,7 @@ where
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
             operation: operation.to_string(),
             endpoint: endpoint.to_string(),
-            message: DisplayErrorContext(&err).to_string(),
+            message: root_cause(&err),
         },
         _ => Error::Aws {
             operation: operation.to_string(),
@@ -144,6 +152,15 @@ where
                 .unwrap_or_else(|| DisplayErrorContext(&err).to_string()),
         },
     }
+}
+
+/// The innermost cause of an error: the part worth showing on one line.
+pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
 }
 
 /// True when an error means the caller is not allowed (or no longer allowed) to act.

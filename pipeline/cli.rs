@@ -148,7 +148,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
                 region: config.home_region.clone(),
             };
             let sdk = if config.warehouse.starts_with("s3://") {
-                Some(crate::aws::AwsContext::load(&config).await)
+                Some(crate::aws::AwsContext::load(&config).await?)
             } else {
                 None
             };

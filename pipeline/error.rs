@@ -37,6 +37,9 @@ pub enum Error {
         "OU `{0}` was not found in the organization; check --ou-id (list OUs with `aws organizations list-organizational-units-for-parent`)"
     )]
     UnknownOu(String),
+    /// No AWS credentials could be found.
+    #[error("no AWS credentials: {0}; set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), run `aws sso login`, or run inside AWS with a role")]
+    NoCredentials(String),
     /// The AWS endpoint could not be reached at all.
     #[error(
         "cannot reach AWS ({operation}) at {endpoint}: {message}; check --endpoint-url / AWS_ENDPOINT_URL and your network"

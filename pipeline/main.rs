@@ -18,7 +18,9 @@ fn main() -> ExitCode {
     match runtime.block_on(execute(cli)).map_err(anyhow::Error::from) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // One line: the library's messages already carry their cause.
+            let message = err.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            eprintln!("error: {message}");
             ExitCode::from(EXIT_ERROR)
         }
     }

@@ -114,7 +114,7 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     let run_id = new_run_id(started_at);
     info!(run_id, snapshot_date, as_of = %as_of.to_rfc3339_opts(SecondsFormat::Secs, true), "run starting");
 
-    let aws = AwsContext::load(config).await;
+    let aws = AwsContext::load(config).await?;
     let lake = open_lake(config, &aws).await?;
     let discovery = discover(&aws, &config.scope, config.organization_id.as_deref()).await?;
     let outcomes = scan_accounts(&aws, config, &discovery.accounts).await;

@@ -1,1 +1,7 @@
+//! Integration tests: the real binary against a real AWS emulator (moto server).
 
+mod discovery;
+mod errors;
+mod lake_commit;
+mod s3_warehouse;
+mod support;

@@ -1,0 +1,233 @@
+//! Test harness: a real moto server per test, seeded with boto3 by an independent script,
+//! an optional fault-injecting proxy in front of it, and helpers to run the real binary.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv that `scripts/install-moto.sh` creates.
+pub fn venv() -> PathBuf {
+    std::env::var_os("ORGLAKE_VENV").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv"))
+}
+
+/// The venv's python, with boto3 and pyarrow.
+pub fn python() -> PathBuf {
+    let python = venv().join("bin/python");
+    assert!(python.exists(), "{} is missing: run scripts/install-moto.sh (the test command `make test` does it)", python.display());
+    python
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().unwrap().port()
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    response.starts_with("HTTP/1.1 200").then_some(body)
+}
+
+/// A moto server on a free loopback port, stopped on drop.
+pub struct Moto {
+    child: Child,
+    /// Its port.
+    pub port: u16,
+}
+
+impl Moto {
+    /// Starts moto and waits until it answers. Fails (never skips) when moto is missing.
+    pub fn start() -> Moto {
+        let server = venv().join("bin/moto_server");
+        assert!(
+            server.exists(),
+            "moto_server is missing at {}: run scripts/install-moto.sh (the test command `make test` does it)",
+            server.display()
+        );
+        let port = free_port();
+        let child = Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let moto = Moto { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while http_get(port, "/moto-api/data.json").is_none() {
+            assert!(Instant::now() < deadline, "moto_server did not answer on port {port} within 60s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    /// The endpoint URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Seeds an organization from a JSON spec (see scripts/seed_org.py) with boto3.
+    pub fn seed(&self, spec: &Value) -> Seeded {
+        let dir = tempfile::tempdir().unwrap();
+        let spec_path = dir.path().join("spec.json");
+        std::fs::write(&spec_path, spec.to_string()).unwrap();
+        let output = python_command()
+            .arg(repo_root().join("scripts/seed_org.py"))
+            .args(["--endpoint-url", &self.url()])
+            .arg(&spec_path)
+            .output()
+            .expect("run seed_org.py");
+        assert!(output.status.success(), "seeding failed: {}", String::from_utf8_lossy(&output.stderr));
+        Seeded(serde_json::from_slice(&output.stdout).expect("seed output is JSON"))
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What the seeder created: ids by OU path and by account name.
+pub struct Seeded(pub Value);
+
+impl Seeded {
+    /// Id of the OU at `path` (for example `Workloads/Prod`).
+    pub fn ou(&self, path: &str) -> String {
+        self.0["ous"][path].as_str().unwrap_or_else(|| panic!("no OU {path}")).to_string()
+    }
+
+    /// Id of the account named `name`.
+    pub fn account(&self, name: &str) -> String {
+        self.0["accounts"][name].as_str().unwrap_or_else(|| panic!("no account {name}")).to_string()
+    }
+
+    /// The organization id.
+    pub fn organization_id(&self) -> String {
+        self.0["organization_id"].as_str().unwrap().to_string()
+    }
+}
+
+/// A command with dummy AWS credentials and none of the developer's orglake or AWS settings.
+fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
+    for (key, _) in std::env::vars() {
+        let legacy = ["ORGANIZATION_ID", "ROLE_NAME", "S3_BUCKET_NAME", "OU_ID"].contains(&key.as_str());
+        if key.starts_with("ORGLAKE_") || key.starts_with("AWS_") || legacy {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    command
+}
+
+/// The venv's python in a clean environment.
+pub fn python_command() -> Command {
+    clean_command(python())
+}
+
+/// The orglake binary in a clean environment.
+pub fn orglake() -> Command {
+    clean_command(env!("CARGO_BIN_EXE_orglake"))
+}
+
+/// Runs orglake with `args` and returns its output.
+pub fn run_orglake(args: &[&str]) -> Output {
+    orglake().args(args).output().expect("run orglake")
+}
+
+/// Runs `orglake query --format json` and returns the rows.
+pub fn query(warehouse: &Path, sql: &str) -> Vec<Value> {
+    query_with(&["--warehouse", warehouse.to_str().unwrap()], sql)
+}
+
+/// Runs `orglake query --format json` with extra flags and returns the rows.
+pub fn query_with(flags: &[&str], sql: &str) -> Vec<Value> {
+    let mut args = vec!["query", "--format", "json"];
+    args.extend_from_slice(flags);
+    args.push(sql);
+    let output = run_orglake(&args);
+    assert!(output.status.success(), "query {sql:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// Asserts that a command ended with exactly one error line and the given exit code.
+pub fn assert_one_line_error(output: &Output, code: i32, wanted: &[&str]) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(code), "exit code; stderr: {stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("stack backtrace"), "panic: {stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "one error line expected: {stderr}");
+    for w in wanted {
+        assert!(errors[0].contains(w), "error line lacks {w:?}: {}", errors[0]);
+    }
+    errors[0].to_string()
+}
+
+/// The fault-injecting proxy (tests/support/fault_proxy.py) in front of an upstream.
+pub struct FaultProxy {
+    child: Child,
+    /// Its port.
+    pub port: u16,
+    rules: tempfile::NamedTempFile,
+}
+
+impl FaultProxy {
+    /// Starts the proxy in front of `upstream` with no rules.
+    pub fn start(upstream: &str) -> FaultProxy {
+        let rules = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(rules.path(), "[]").unwrap();
+        let mut child = python_command()
+            .arg(repo_root().join("tests/support/fault_proxy.py"))
+            .args(["--upstream", upstream, "--rules"])
+            .arg(rules.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start fault proxy");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.trim().strip_prefix("listening on ").and_then(|p| p.parse().ok()).expect("proxy port");
+        FaultProxy { child, port, rules }
+    }
+
+    /// Replaces the rules (see the proxy's docstring).
+    pub fn set_rules(&self, rules: Value) {
+        std::fs::write(self.rules.path(), rules.to_string()).unwrap();
+    }
+
+    /// The endpoint URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Requests seen so far, per action.
+    pub fn counts(&self) -> Value {
+        serde_json::from_str(&http_get(self.port, "/__proxy/counts").expect("proxy counts")).unwrap()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy between the AWS SDK and moto, for tests. Loopback only.
+
+    fault_proxy.py --upstream http://127.0.0.1:5000 --port 0 --rules rules.json
+
+Prints "listening on PORT" once ready. Every request is forwarded to the upstream unless a
+rule matches it. Rules (JSON list, re-read on every request so a test can change them):
+
+    {"action": "AssumeRole",          # the API action (Query "Action=" or JSON X-Amz-Target)
+     "contains": "111111111111",      # optional: a substring the request body or path must hold
+     "fault": "deny" | "throttle" | "error500" | "delay" | "drop",
+     "code": "Throttling",            # optional error code for throttle / deny
+     "rate": 1.0,                     # optional: fraction of matching calls affected
+     "delay_ms": 50}                  # for "delay" (then forwarded)
+
+Counts of requests per action are served at GET /__proxy/counts (JSON).
+"""
+import argparse
+import http.client
+import json
+import random
+import re
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+COUNTS = {}
+COUNTS_LOCK = threading.Lock()
+
+XML_ERROR = """<?xml version="1.0" encoding="UTF-8"?>
+<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>
+<RequestId>fault-proxy</RequestId></ErrorResponse>"""
+EC2_ERROR = """<?xml version="1.0" encoding="UTF-8"?>
+<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>
+<RequestID>fault-proxy</RequestID></Response>"""
+
+
+def action_of(headers, path, body):
+    target = headers.get("X-Amz-Target")
+    if target:
+        return target.split(".")[-1]
+    query = urllib.parse.urlparse(path).query
+    for source in (body.decode("utf-8", "replace"), query):
+        match = re.search(r"(?:^|&)Action=([A-Za-z0-9]+)", source)
+        if match:
+            return match.group(1)
+    return headers.get("X-Amz-Target", "") or "unknown"
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path == "/__proxy/counts":
+            with COUNTS_LOCK:
+                return self.reply(200, json.dumps(COUNTS).encode(), "application/json")
+        action = action_of(self.headers, self.path, body)
+        with COUNTS_LOCK:
+            COUNTS[action] = COUNTS.get(action, 0) + 1
+        for rule in load_rules(self.server.rules_path):
+            if rule.get("action") not in (None, action):
+                continue
+            if rule.get("contains") and rule["contains"] not in body.decode("utf-8", "replace") + self.path:
+                continue
+            if random.random() >= rule.get("rate", 1.0):
+                continue
+            fault = rule["fault"]
+            if fault == "delay":
+                time.sleep(rule.get("delay_ms", 50) / 1000)
+                break
+            if fault == "drop":
+                self.close_connection = True
+                self.connection.close()
+                return
+            if fault == "error500":
+                return self.error_reply(500, "InternalError", "injected server error", action)
+            if fault == "throttle":
+                return self.error_reply(400, rule.get("code", "Throttling"), "Rate exceeded", action)
+            if fault == "deny":
+                return self.error_reply(403, rule.get("code", "AccessDenied"), "injected: not authorized to perform " + action, action)
+        self.forward(body)
+
+    def error_reply(self, status, code, message, action):
+        if self.headers.get("X-Amz-Target"):
+            payload = json.dumps({"__type": code, "message": message}).encode()
+            return self.reply(status, payload, "application/x-amz-json-1.1", {"x-amzn-ErrorType": code})
+        template = EC2_ERROR if "ec2." in (self.headers.get("Authorization") or "") else XML_ERROR
+        return self.reply(status, template.format(code=code, message=message).encode(), "text/xml")
+
+    def reply(self, status, payload, content_type, extra=None):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def forward(self, body):
+        upstream = urllib.parse.urlparse(self.server.upstream)
+        conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=120)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+        conn.request(self.command, self.path, body=body, headers=headers)
+        response = conn.getresponse()
+        payload = response.read()
+        self.send_response(response.status)
+        for key, value in response.getheaders():
+            if key.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        conn.close()
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
+
+
+def load_rules(path):
+    if not path:
+        return []
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return []
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--upstream", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--rules")
+    args = parser.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    server.upstream = args.upstream
+    server.rules_path = args.rules
+    print(f"listening on {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
