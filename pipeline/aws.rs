@@ -66,9 +66,14 @@ impl AwsContext {
             .ok_or_else(|| Error::NoCredentials("no credential provider is configured".into()))?;
         provider.provide_credentials().await.map_err(|e| {
             tracing::debug!(error = %DisplayErrorContext(&e), "credential chain failed");
-            Error::NoCredentials("none found in the environment, shared config, SSO cache, container or instance metadata".into())
+            Error::NoCredentials(
+                "none found in the environment, shared config, SSO cache, container or instance metadata".into(),
+            )
         })?;
-        Ok(AwsContext { base, endpoint: config.endpoint_url.clone() })
+        Ok(AwsContext {
+            base,
+            endpoint: config.endpoint_url.clone(),
+        })
     }
 
     /// The base SDK configuration (the caller's own credentials).

@@ -42,7 +42,11 @@ pub enum Command {
     /// Run SQL over every complete run in the lake.
     Query(QueryArgs),
     /// List the lake's tables and their columns.
-    Tables,
+    Tables {
+        /// Print the data dictionary as Markdown (as in the README).
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 /// Settings shared by every command; each may also come from the config file or the
@@ -160,7 +164,11 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Tables => {
+        Command::Tables { markdown: true } => {
+            print!("{}", schema::data_dictionary_markdown());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tables { markdown: false } => {
             for table in schema::all_tables() {
                 println!("{}: {}", table.name(), table.def.description);
                 for column in &table.def.columns {

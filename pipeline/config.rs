@@ -629,6 +629,17 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_is_valid() {
+        let example = include_str!("../examples/orglake.toml");
+        let config = ConfigLayers::from_toml(example, "examples/orglake.toml")
+            .unwrap()
+            .resolve()
+            .unwrap();
+        assert_eq!(config.scope, Scope::Ous(vec!["ou-ab12-cdef3456".into()]));
+        assert_eq!(config.regions, vec!["us-east-1", "eu-west-1"]);
+    }
+
+    #[test]
     fn validators_reject_garbage() {
         assert!(validate_ou_id("r-ab12").is_ok());
         for bad in [

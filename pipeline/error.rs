@@ -38,7 +38,9 @@ pub enum Error {
     )]
     UnknownOu(String),
     /// No AWS credentials could be found.
-    #[error("no AWS credentials: {0}; set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), run `aws sso login`, or run inside AWS with a role")]
+    #[error(
+        "no AWS credentials: {0}; set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), run `aws sso login`, or run inside AWS with a role"
+    )]
     NoCredentials(String),
     /// The AWS endpoint could not be reached at all.
     #[error(

@@ -25,7 +25,8 @@ pub fn init(format: LogFormat, verbosity: u8) {
         1 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("warn,aws_config=error,orglake={level}")));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,aws_config=error,orglake={level}")));
     let registry = tracing_subscriber::registry().with(filter);
     match format {
         LogFormat::Json => {

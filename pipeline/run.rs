@@ -87,12 +87,13 @@ struct RunRow<'a> {
     orglake_version: &'a str,
 }
 
-/// A new run id: the UTC start time (sortable) and a random suffix (unique).
+/// A new run id: the UTC start time to the millisecond (sorts by start) and a random
+/// suffix (unique even for runs started in the same millisecond).
 pub fn new_run_id(started_at: DateTime<Utc>) -> String {
     let random = uuid::Uuid::now_v7().simple().to_string();
     format!(
         "{}-{}",
-        started_at.format("%Y%m%dT%H%M%SZ"),
+        started_at.format("%Y%m%dT%H%M%S%.3fZ"),
         &random[random.len() - 8..]
     )
 }

@@ -98,6 +98,26 @@ pub fn table(name: &str) -> Result<&'static Table> {
         .ok_or_else(|| Error::UnknownTable(name.to_string()))
 }
 
+/// The data dictionary: every table and column as Markdown, for the README.
+pub fn data_dictionary_markdown() -> String {
+    let mut out = String::new();
+    for table in all_tables() {
+        out.push_str(&format!("#### `{}`\n\n{}\n\n", table.name(), table.def.description));
+        out.push_str("| column | type | nullable | description |\n| --- | --- | --- | --- |\n");
+        for c in &table.def.columns {
+            let partition = if c.partition { " (partition)" } else { "" };
+            let nullable = if c.nullable { "yes" } else { "no" };
+            let description = c.description.replace('|', "\\|");
+            out.push_str(&format!(
+                "| `{}`{partition} | `{}` | {nullable} | {description} |\n",
+                c.name, c.type_name
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Parses one schema file's text into a resolved [`Table`].
 pub fn parse_table(text: &str) -> Result<Table> {
     let def: TableDef = toml::from_str(text).map_err(|e| Error::Schema(e.to_string()))?;

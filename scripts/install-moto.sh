@@ -7,10 +7,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${ORGLAKE_VENV:-$here/.venv}"
 requirements="$here/scripts/requirements-test.txt"
 stamp="$venv/.orglake-requirements"
-if [ -x "$venv/bin/moto_server" ] && [ -f "$stamp" ] && cmp -s "$requirements" "$stamp"; then
+if [ -f "$stamp" ] && cmp -s "$requirements" "$stamp" && "$venv/bin/moto_server" --help >/dev/null 2>&1; then
   exit 0
 fi
-python3 -m venv "$venv"
+python3 -m venv --clear "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
 cp "$requirements" "$stamp"
 echo "installed $("$venv/bin/python" -c 'import moto; print("moto", moto.__version__)') into $venv" >&2

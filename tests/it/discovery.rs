@@ -28,19 +28,62 @@ fn ou_scope_returns_exactly_the_accounts_under_it_with_paths_and_owners() {
     let org = moto.seed(&foreign_org());
     let lake = tempfile::tempdir().unwrap();
     let warehouse = lake.path().to_str().unwrap();
-    let output = run_orglake(&["run", "--ou-id", &org.ou("Engineering"), "--endpoint-url", &moto.url(), "--warehouse", warehouse]);
-    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+    let output = run_orglake(&[
+        "run",
+        "--ou-id",
+        &org.ou("Engineering"),
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        warehouse,
+    ]);
+    assert!(
+        output.status.success(),
+        "run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
-    let rows = query(lake.path(), "SELECT account_id, account_name, ou_id, ou_path, owner_tag, status, scanned, tags FROM accounts ORDER BY account_name");
-    let got: BTreeMap<String, &Value> = rows.iter().map(|r| (r["account_name"].as_str().unwrap().to_string(), r)).collect();
+    let rows = query(
+        lake.path(),
+        "SELECT account_id, account_name, ou_id, ou_path, owner_tag, status, scanned, tags FROM accounts ORDER BY account_name",
+    );
+    let got: BTreeMap<String, &Value> = rows
+        .iter()
+        .map(|r| (r["account_name"].as_str().unwrap().to_string(), r))
+        .collect();
     let names: Vec<&str> = got.keys().map(String::as_str).collect();
     assert_eq!(names, ["closed", "core", "data", "eng-main", "platform"]);
     let expect = [
-        ("eng-main", "Engineering", "Root/Engineering", Some("Zoë Ångström <zoë@example.com>")),
-        ("platform", "Engineering/Platform", "Root/Engineering/Platform", Some("platform@example.com")),
-        ("core", "Engineering/Platform/Core", "Root/Engineering/Platform/Core", None),
-        ("data", "Engineering/Data", "Root/Engineering/Data", Some("=HYPERLINK(\"x\")")),
-        ("closed", "Engineering/Data", "Root/Engineering/Data", Some("gone@example.com")),
+        (
+            "eng-main",
+            "Engineering",
+            "Root/Engineering",
+            Some("Zoë Ångström <zoë@example.com>"),
+        ),
+        (
+            "platform",
+            "Engineering/Platform",
+            "Root/Engineering/Platform",
+            Some("platform@example.com"),
+        ),
+        (
+            "core",
+            "Engineering/Platform/Core",
+            "Root/Engineering/Platform/Core",
+            None,
+        ),
+        (
+            "data",
+            "Engineering/Data",
+            "Root/Engineering/Data",
+            Some("=HYPERLINK(\"x\")"),
+        ),
+        (
+            "closed",
+            "Engineering/Data",
+            "Root/Engineering/Data",
+            Some("gone@example.com"),
+        ),
     ];
     for (name, ou, path, owner) in expect {
         let row = got[name];
@@ -54,16 +97,25 @@ fn ou_scope_returns_exactly_the_accounts_under_it_with_paths_and_owners() {
     assert_eq!(got["closed"]["scanned"], json!(false));
 
     // Suspended accounts are listed but never scanned: no assume_role for them.
-    let statuses = query(lake.path(), "SELECT account_id, stage, status FROM account_status ORDER BY account_id, stage");
+    let statuses = query(
+        lake.path(),
+        "SELECT account_id, stage, status FROM account_status ORDER BY account_id, stage",
+    );
     let closed = org.account("closed");
     let closed_rows: Vec<&Value> = statuses.iter().filter(|r| r["account_id"] == json!(closed)).collect();
     assert_eq!(closed_rows.len(), 1);
     assert_eq!(closed_rows[0]["stage"], json!("discover"));
     assert_eq!(closed_rows[0]["status"], json!("skipped"));
-    let assumed = statuses.iter().filter(|r| r["stage"] == json!("assume_role") && r["status"] == json!("ok")).count();
+    let assumed = statuses
+        .iter()
+        .filter(|r| r["stage"] == json!("assume_role") && r["status"] == json!("ok"))
+        .count();
     assert_eq!(assumed, 4);
 
-    let runs = query(lake.path(), "SELECT status, accounts_total, accounts_ok, accounts_failed, accounts_skipped, organization_id, scope FROM runs");
+    let runs = query(
+        lake.path(),
+        "SELECT status, accounts_total, accounts_ok, accounts_failed, accounts_skipped, organization_id, scope FROM runs",
+    );
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["status"], json!("complete"));
     assert_eq!(runs[0]["accounts_total"], json!(5));
@@ -79,10 +131,30 @@ fn explicit_account_list_scans_only_those_accounts() {
     let org = moto.seed(&foreign_org());
     let lake = tempfile::tempdir().unwrap();
     let (core, finance) = (org.account("core"), org.account("finance"));
-    let output = run_orglake(&["run", "--account", &core, "--account", &finance, "--endpoint-url", &moto.url(), "--warehouse", lake.path().to_str().unwrap()]);
-    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+    let output = run_orglake(&[
+        "run",
+        "--account",
+        &core,
+        "--account",
+        &finance,
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let rows = query(lake.path(), "SELECT account_id, ou_path FROM accounts ORDER BY ou_path");
-    assert_eq!(rows, vec![json!({"account_id": core, "ou_path": "Root/Engineering/Platform/Core"}), json!({"account_id": finance, "ou_path": "Root/Finance"})]);
+    assert_eq!(
+        rows,
+        vec![
+            json!({"account_id": core, "ou_path": "Root/Engineering/Platform/Core"}),
+            json!({"account_id": finance, "ou_path": "Root/Finance"})
+        ]
+    );
 }
 
 #[test]
@@ -90,8 +162,18 @@ fn pyarrow_reads_every_parquet_file_with_the_declared_columns() {
     let moto = Moto::start();
     moto.seed(&foreign_org());
     let lake = tempfile::tempdir().unwrap();
-    let output = run_orglake(&["run", "--endpoint-url", &moto.url(), "--warehouse", lake.path().to_str().unwrap()]);
-    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+    let output = run_orglake(&[
+        "run",
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let script = r#"
 import json, pathlib, sys
 import pyarrow.parquet as pq
@@ -101,11 +183,20 @@ for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.parquet")):
     out.setdefault(path.parts[-3], []).append({"rows": table.num_rows, "columns": table.schema.names})
 print(json.dumps(out))
 "#;
-    let output = python_command().args(["-c", script, lake.path().to_str().unwrap()]).output().unwrap();
-    assert!(output.status.success(), "pyarrow failed: {}", String::from_utf8_lossy(&output.stderr));
+    let output = python_command()
+        .args(["-c", script, lake.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "pyarrow failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let files: Value = serde_json::from_slice(&output.stdout).unwrap();
     for table in orglake::schema::all_tables() {
-        let written = files[table.name()].as_array().unwrap_or_else(|| panic!("no files for {}", table.name()));
+        let written = files[table.name()]
+            .as_array()
+            .unwrap_or_else(|| panic!("no files for {}", table.name()));
         let expected: Vec<&str> = table.file_schema.fields().iter().map(|f| f.name().as_str()).collect();
         let mut rows = 0;
         for file in written {
@@ -113,7 +204,16 @@ print(json.dumps(out))
             rows += file["rows"].as_u64().unwrap();
         }
         let counted = query(lake.path(), &format!("SELECT count(*) AS n FROM {}", table.name()));
-        assert_eq!(counted[0]["n"], json!(rows), "{} rows seen by pyarrow and orglake", table.name());
+        assert_eq!(
+            counted[0]["n"],
+            json!(rows),
+            "{} rows seen by pyarrow and orglake",
+            table.name()
+        );
     }
-    assert_eq!(files["accounts"][0]["rows"], json!(8), "7 seeded accounts + the management account");
+    assert_eq!(
+        files["accounts"][0]["rows"],
+        json!(8),
+        "7 seeded accounts + the management account"
+    );
 }

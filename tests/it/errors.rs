@@ -14,7 +14,11 @@ fn a_bad_config_file_names_the_key() {
     std::fs::write(&config, "ou_id = \"ou-ab12-cdef3456\"\n").unwrap();
     let output = run_orglake(&["run", "--config", config.to_str().unwrap()]);
     assert_one_line_error(&output, 1, &["ou_id", "unknown key", "ou_ids"]);
-    let output = orglake().args(["run"]).env("ORGLAKE_AS_OF", "last tuesday").output().unwrap();
+    let output = orglake()
+        .args(["run"])
+        .env("ORGLAKE_AS_OF", "last tuesday")
+        .output()
+        .unwrap();
     assert_one_line_error(&output, 1, &["ORGLAKE_AS_OF", "RFC 3339"]);
 }
 
@@ -26,15 +30,35 @@ fn a_malformed_or_unknown_ou_id_says_so() {
     let org = moto.seed(&foreign_org());
     let missing = format!("{}-zzzzzzzz", org.ou("Finance").rsplit_once('-').unwrap().0);
     let lake = tempfile::tempdir().unwrap();
-    let output = run_orglake(&["run", "--ou-id", &missing, "--endpoint-url", &moto.url(), "--warehouse", lake.path().to_str().unwrap()]);
+    let output = run_orglake(&[
+        "run",
+        "--ou-id",
+        &missing,
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ]);
     assert_one_line_error(&output, 1, &[&missing, "not found"]);
 }
 
 #[test]
 fn an_unreachable_endpoint_is_one_clear_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let lake = tempfile::tempdir().unwrap();
-    let output = run_orglake(&["run", "--endpoint-url", &format!("http://127.0.0.1:{port}"), "--max-retries", "0", "--warehouse", lake.path().to_str().unwrap()]);
+    let output = run_orglake(&[
+        "run",
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{port}"),
+        "--max-retries",
+        "0",
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ]);
     assert_one_line_error(&output, 1, &["cannot reach AWS", &port.to_string(), "--endpoint-url"]);
 }
 
@@ -49,12 +73,29 @@ fn denied_accounts_are_recorded_and_the_run_is_partial() {
         {"action": "AssumeRole", "contains": denied_b, "fault": "deny"}
     ]));
     let lake = tempfile::tempdir().unwrap();
-    let output = run_orglake(&["run", "--endpoint-url", &proxy.url(), "--warehouse", lake.path().to_str().unwrap()]);
+    let output = run_orglake(&[
+        "run",
+        "--endpoint-url",
+        &proxy.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(3), "partial exit code; stderr: {}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("PARTIAL") && stdout.contains(&denied_a) && stdout.contains(&denied_b), "summary: {stdout}");
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "partial exit code; stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("PARTIAL") && stdout.contains(&denied_a) && stdout.contains(&denied_b),
+        "summary: {stdout}"
+    );
 
-    let failed = query(lake.path(), "SELECT account_id, stage, status, error_code FROM account_status WHERE status <> 'ok' AND stage <> 'discover' ORDER BY account_id");
+    let failed = query(
+        lake.path(),
+        "SELECT account_id, stage, status, error_code FROM account_status WHERE status <> 'ok' AND stage <> 'discover' ORDER BY account_id",
+    );
     let mut expected = vec![
         json!({"account_id": denied_a, "stage": "assume_role", "status": "auth_failed", "error_code": "AccessDenied"}),
         json!({"account_id": denied_b, "stage": "assume_role", "status": "auth_failed", "error_code": "AccessDenied"}),
@@ -62,8 +103,18 @@ fn denied_accounts_are_recorded_and_the_run_is_partial() {
     expected.sort_by_key(|v| v["account_id"].as_str().unwrap().to_string());
     assert_eq!(failed, expected);
     let runs = query(lake.path(), "SELECT status, accounts_ok, accounts_failed FROM runs");
-    assert_eq!(runs, vec![json!({"status": "partial", "accounts_ok": 5, "accounts_failed": 2})]);
-    let identities = query(lake.path(), "SELECT count(*) AS n FROM account_status WHERE stage = 'identity' AND status = 'ok'");
+    assert_eq!(
+        runs,
+        vec![json!({"status": "partial", "accounts_ok": 5, "accounts_failed": 2})]
+    );
+    let identities = query(
+        lake.path(),
+        "SELECT count(*) AS n FROM account_status WHERE stage = 'identity' AND status = 'ok'",
+    );
     assert_eq!(identities, vec![json!({"n": 5})], "every other account was scanned");
-    assert_eq!(proxy.counts()["AssumeRole"], json!(7), "one AssumeRole per active account; a denial is not retried");
+    assert_eq!(
+        proxy.counts()["AssumeRole"],
+        json!(7),
+        "one AssumeRole per active account; a denial is not retried"
+    );
 }

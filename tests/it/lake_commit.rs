@@ -32,14 +32,35 @@ fn two_runs_on_one_day_are_both_complete_and_queryable() {
     let lake = tempfile::tempdir().unwrap();
     let warehouse = lake.path().to_str().unwrap();
     for _ in 0..2 {
-        let output = run_orglake(&["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse, "--as-of", "2026-03-01T06:00:00Z"]);
-        assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+        let output = run_orglake(&[
+            "run",
+            "--endpoint-url",
+            &moto.url(),
+            "--warehouse",
+            warehouse,
+            "--as-of",
+            "2026-03-01T06:00:00Z",
+        ]);
+        assert!(
+            output.status.success(),
+            "run failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
-    let runs = query(lake.path(), "SELECT run_id, snapshot_date, status FROM runs ORDER BY run_id");
+    let runs = query(
+        lake.path(),
+        "SELECT run_id, snapshot_date, status FROM runs ORDER BY run_id",
+    );
     assert_eq!(runs.len(), 2);
     assert_ne!(runs[0]["run_id"], runs[1]["run_id"]);
-    assert!(runs.iter().all(|r| r["snapshot_date"] == json!("2026-03-01") && r["status"] == json!("complete")));
-    let per_run = query(lake.path(), "SELECT run_id, count(*) AS n FROM accounts GROUP BY run_id ORDER BY run_id");
+    assert!(
+        runs.iter()
+            .all(|r| r["snapshot_date"] == json!("2026-03-01") && r["status"] == json!("complete"))
+    );
+    let per_run = query(
+        lake.path(),
+        "SELECT run_id, count(*) AS n FROM accounts GROUP BY run_id ORDER BY run_id",
+    );
     assert_eq!(per_run.len(), 2);
     assert_eq!(per_run[0]["n"], per_run[1]["n"]);
     let latest = query(lake.path(), "SELECT DISTINCT run_id FROM latest_accounts");
@@ -64,21 +85,40 @@ fn a_run_killed_before_its_manifest_is_invisible_and_the_next_run_succeeds() {
     let deadline = Instant::now() + Duration::from_secs(60);
     while parquet_files(&lake.path().join("account_status")).is_empty() {
         assert!(Instant::now() < deadline, "the run wrote no data within 60s");
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    assert!(!parquet_files(&lake.path().join("accounts")).is_empty(), "data files of the killed run exist");
+    assert!(
+        !parquet_files(&lake.path().join("accounts")).is_empty(),
+        "data files of the killed run exist"
+    );
     assert!(parquet_files(&lake.path().join("runs")).is_empty(), "no manifest");
-    assert_eq!(query(lake.path(), "SELECT count(*) AS n FROM accounts"), vec![json!({"n": 0})]);
-    assert_eq!(query(lake.path(), "SELECT count(*) AS n FROM latest_account_status"), vec![json!({"n": 0})]);
+    assert_eq!(
+        query(lake.path(), "SELECT count(*) AS n FROM accounts"),
+        vec![json!({"n": 0})]
+    );
+    assert_eq!(
+        query(lake.path(), "SELECT count(*) AS n FROM latest_account_status"),
+        vec![json!({"n": 0})]
+    );
     let raw = query(lake.path(), "SELECT count(*) AS n FROM raw_accounts");
     assert!(raw[0]["n"].as_u64().unwrap() > 0, "raw_ shows the orphan files");
 
     let output = run_orglake(&["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse]);
-    assert!(output.status.success(), "next run failed: {}", String::from_utf8_lossy(&output.stderr));
-    let visible = query(lake.path(), "SELECT count(DISTINCT run_id) AS runs, count(*) AS n FROM accounts");
+    assert!(
+        output.status.success(),
+        "next run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let visible = query(
+        lake.path(),
+        "SELECT count(DISTINCT run_id) AS runs, count(*) AS n FROM accounts",
+    );
     assert_eq!(visible, vec![json!({"runs": 1, "n": 8})]);
 }
 
@@ -89,13 +129,24 @@ fn concurrent_runs_into_one_lake_both_complete() {
     let lake = tempfile::tempdir().unwrap();
     let warehouse = lake.path().to_str().unwrap();
     let children: Vec<_> = (0..2)
-        .map(|_| orglake().args(["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse]).output())
+        .map(|_| {
+            orglake()
+                .args(["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse])
+                .output()
+        })
         .collect();
     for output in children {
         let output = output.unwrap();
-        assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "run failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
-    let per_run = query(lake.path(), "SELECT run_id, count(*) AS n FROM accounts GROUP BY run_id");
+    let per_run = query(
+        lake.path(),
+        "SELECT run_id, count(*) AS n FROM accounts GROUP BY run_id",
+    );
     assert_eq!(per_run.len(), 2);
     assert!(per_run.iter().all(|r| r["n"] == json!(8)));
 }
@@ -105,17 +156,33 @@ fn every_written_file_has_exactly_its_schema_file_columns_and_types() {
     let moto = Moto::start();
     moto.seed(&foreign_org());
     let lake = tempfile::tempdir().unwrap();
-    let output = run_orglake(&["run", "--endpoint-url", &moto.url(), "--warehouse", lake.path().to_str().unwrap()]);
-    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+    let output = run_orglake(&[
+        "run",
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     for table in orglake::schema::all_tables() {
         let files = parquet_files(&lake.path().join(table.name()));
         assert!(!files.is_empty(), "{} has no files", table.name());
         for file in files {
-            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap()).unwrap();
+            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                std::fs::File::open(&file).unwrap(),
+            )
+            .unwrap();
             let schema = reader.schema();
             assert_eq!(schema.fields(), table.file_schema.fields(), "{}", file.display());
             let partition = file.parent().unwrap().file_name().unwrap().to_str().unwrap();
-            assert!(partition.starts_with("snapshot_date="), "hive partition folder: {partition}");
+            assert!(
+                partition.starts_with("snapshot_date="),
+                "hive partition folder: {partition}"
+            );
         }
     }
 }

@@ -3,5 +3,7 @@
 mod discovery;
 mod errors;
 mod lake_commit;
+mod policies;
+mod readme;
 mod s3_warehouse;
 mod support;

@@ -16,27 +16,44 @@ pub fn repo_root() -> PathBuf {
 
 /// The venv that `scripts/install-moto.sh` creates.
 pub fn venv() -> PathBuf {
-    std::env::var_os("ORGLAKE_VENV").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv"))
+    std::env::var_os("ORGLAKE_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv"))
 }
 
 /// The venv's python, with boto3 and pyarrow.
 pub fn python() -> PathBuf {
     let python = venv().join("bin/python");
-    assert!(python.exists(), "{} is missing: run scripts/install-moto.sh (the test command `make test` does it)", python.display());
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/install-moto.sh (the test command `make test` does it)",
+        python.display()
+    );
     python
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn http_get(port: u16, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     response.starts_with("HTTP/1.1 200").then_some(body)
 }
 
@@ -66,7 +83,10 @@ impl Moto {
         let moto = Moto { child, port };
         let deadline = Instant::now() + Duration::from_secs(60);
         while http_get(port, "/moto-api/data.json").is_none() {
-            assert!(Instant::now() < deadline, "moto_server did not answer on port {port} within 60s");
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not answer on port {port} within 60s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         moto
@@ -88,7 +108,11 @@ impl Moto {
             .arg(&spec_path)
             .output()
             .expect("run seed_org.py");
-        assert!(output.status.success(), "seeding failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "seeding failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         Seeded(serde_json::from_slice(&output.stdout).expect("seed output is JSON"))
     }
 }
@@ -106,12 +130,18 @@ pub struct Seeded(pub Value);
 impl Seeded {
     /// Id of the OU at `path` (for example `Workloads/Prod`).
     pub fn ou(&self, path: &str) -> String {
-        self.0["ous"][path].as_str().unwrap_or_else(|| panic!("no OU {path}")).to_string()
+        self.0["ous"][path]
+            .as_str()
+            .unwrap_or_else(|| panic!("no OU {path}"))
+            .to_string()
     }
 
     /// Id of the account named `name`.
     pub fn account(&self, name: &str) -> String {
-        self.0["accounts"][name].as_str().unwrap_or_else(|| panic!("no account {name}")).to_string()
+        self.0["accounts"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no account {name}"))
+            .to_string()
     }
 
     /// The organization id.
@@ -165,15 +195,27 @@ pub fn query_with(flags: &[&str], sql: &str) -> Vec<Value> {
     args.extend_from_slice(flags);
     args.push(sql);
     let output = run_orglake(&args);
-    assert!(output.status.success(), "query {sql:?} failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap().lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+    assert!(
+        output.status.success(),
+        "query {sql:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// Asserts that a command ended with exactly one error line and the given exit code.
 pub fn assert_one_line_error(output: &Output, code: i32, wanted: &[&str]) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     assert_eq!(output.status.code(), Some(code), "exit code; stderr: {stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("stack backtrace"), "panic: {stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("stack backtrace"),
+        "panic: {stderr}"
+    );
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
     assert_eq!(errors.len(), 1, "one error line expected: {stderr}");
     for w in wanted {
@@ -204,8 +246,14 @@ impl FaultProxy {
             .spawn()
             .expect("start fault proxy");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().strip_prefix("listening on ").and_then(|p| p.parse().ok()).expect("proxy port");
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|p| p.parse().ok())
+            .expect("proxy port");
         FaultProxy { child, port, rules }
     }
 

@@ -1,0 +1,81 @@
+//! The shipped IAM policies grant exactly the AWS actions the code calls.
+//!
+//! Every AWS call in `pipeline/` names its action when it maps errors
+//! (`aws.error("service:Action", ..)`); this test collects those names and compares them
+//! with the policies in `deploy/iam/`.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::support::repo_root;
+
+/// Actions that need no IAM permission.
+const NEEDS_NO_PERMISSION: &[&str] = &["sts:GetCallerIdentity"];
+
+fn actions_called_by_code() -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut stack = vec![repo_root().join("pipeline")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split('"').skip(1).step_by(2) {
+                let Some((service, action)) = piece.split_once(':') else {
+                    continue;
+                };
+                let known = ["organizations", "sts", "ec2", "iam", "glue", "sns"].contains(&service);
+                if known
+                    && !action.is_empty()
+                    && action.chars().all(|c| c.is_ascii_alphanumeric())
+                    && action.starts_with(|c: char| c.is_ascii_uppercase())
+                {
+                    found.insert(piece.to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+fn policy_actions(file: &str) -> BTreeSet<String> {
+    let policy: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("deploy/iam").join(file)).unwrap()).unwrap();
+    let mut actions = BTreeSet::new();
+    for statement in policy["Statement"].as_array().unwrap() {
+        match &statement["Action"] {
+            Value::String(a) => {
+                actions.insert(a.clone());
+            }
+            Value::Array(list) => actions.extend(list.iter().map(|a| a.as_str().unwrap().to_string())),
+            other => panic!("unexpected Action {other}"),
+        }
+    }
+    actions
+}
+
+#[test]
+fn the_scanner_policy_grants_exactly_the_actions_the_code_calls() {
+    let called: BTreeSet<String> = actions_called_by_code()
+        .into_iter()
+        .filter(|a| !NEEDS_NO_PERMISSION.contains(&a.as_str()))
+        .collect();
+    assert!(
+        called.contains("organizations:ListAccountsForParent"),
+        "the collector finds calls: {called:?}"
+    );
+    let granted: BTreeSet<String> = policy_actions("scanner-policy.json")
+        .into_iter()
+        .filter(|a| !a.starts_with("s3:"))
+        .collect();
+    let missing: Vec<_> = called.difference(&granted).collect();
+    let unused: Vec<_> = granted.difference(&called).collect();
+    assert!(
+        missing.is_empty() && unused.is_empty(),
+        "policy misses {missing:?}; grants unused {unused:?}"
+    );
+}
