@@ -14,6 +14,7 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_sts::config::retry::RetryPartition;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -127,20 +128,18 @@ impl AwsContext {
     }
 
     /// Turns an SDK error into the library error, telling "cannot reach" from "AWS said no".
-    pub fn error<E, R>(&self, operation: &str, err: SdkError<E, R>) -> Error
+    pub fn error<E>(&self, operation: &str, err: SdkError<E, HttpResponse>) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug + Send + Sync + 'static,
     {
         classify(operation, &self.endpoint_label(), err)
     }
 }
 
 /// Turns an SDK error into the library error.
-pub fn classify<E, R>(operation: &str, endpoint: &str, err: SdkError<E, R>) -> Error
+pub fn classify<E>(operation: &str, endpoint: &str, err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
@@ -148,14 +147,22 @@ where
             endpoint: endpoint.to_string(),
             message: root_cause(&err),
         },
-        _ => Error::Aws {
-            operation: operation.to_string(),
-            code: err.code().unwrap_or("Unknown").to_string(),
-            message: err
-                .message()
-                .map(str::to_string)
-                .unwrap_or_else(|| DisplayErrorContext(&err).to_string()),
-        },
+        _ => {
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            let code = err.code().map(str::to_string).unwrap_or_else(|| match status {
+                Some(status) => format!("HTTP{status}"),
+                None => "Unknown".to_string(),
+            });
+            let message = err.message().map(str::to_string).unwrap_or_else(|| match status {
+                Some(status) => format!("HTTP status {status} with an unreadable error body"),
+                None => root_cause(&err),
+            });
+            Error::Aws {
+                operation: operation.to_string(),
+                code,
+                message,
+            }
+        }
     }
 }
 

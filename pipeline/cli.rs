@@ -89,6 +89,12 @@ pub struct ConfigArgs {
     /// Accounts scanned at once (default: 32).
     #[arg(long)]
     pub max_concurrency: Option<String>,
+    /// Regions scanned at once within one account (default: 8).
+    #[arg(long)]
+    pub region_concurrency: Option<String>,
+    /// Days a terminated instance stays in the inventory (default: 15).
+    #[arg(long)]
+    pub terminated_retention_days: Option<String>,
     /// Retries per AWS call after throttling or a transient error (default: 5).
     #[arg(long)]
     pub max_retries: Option<String>,
@@ -127,6 +133,8 @@ impl ConfigArgs {
         flags.set_flag("regions", single(&self.regions));
         flags.set_flag("as_of", single(&self.as_of));
         flags.set_flag("max_concurrency", single(&self.max_concurrency));
+        flags.set_flag("region_concurrency", single(&self.region_concurrency));
+        flags.set_flag("terminated_retention_days", single(&self.terminated_retention_days));
         flags.set_flag("max_retries", single(&self.max_retries));
         file.overlay(ConfigLayers::from_env(env)).overlay(flags).resolve()
     }

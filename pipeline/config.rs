@@ -17,6 +17,10 @@ pub const DEFAULT_ROLE_NAME: &str = "orglake-reader";
 pub const DEFAULT_WAREHOUSE: &str = "./lake";
 /// Default number of accounts scanned at once.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 32;
+/// Default number of regions scanned at once within one account.
+pub const DEFAULT_REGION_CONCURRENCY: usize = 8;
+/// Default number of days a terminated instance stays in the inventory.
+pub const DEFAULT_TERMINATED_RETENTION_DAYS: u32 = 15;
 /// Default number of retries after a throttled or failed call (the old scripts used 5).
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 /// Default region for the organization-wide calls (Organizations, STS).
@@ -98,6 +102,18 @@ const KEYS: &[KeySpec] = &[
         key: "max_concurrency",
         flag: "--max-concurrency",
         env: &["ORGLAKE_MAX_CONCURRENCY"],
+        list: false,
+    },
+    KeySpec {
+        key: "region_concurrency",
+        flag: "--region-concurrency",
+        env: &["ORGLAKE_REGION_CONCURRENCY"],
+        list: false,
+    },
+    KeySpec {
+        key: "terminated_retention_days",
+        flag: "--terminated-retention-days",
+        env: &["ORGLAKE_TERMINATED_RETENTION_DAYS"],
         list: false,
     },
     KeySpec {
@@ -193,6 +209,10 @@ pub struct Config {
     pub as_of: Option<DateTime<Utc>>,
     /// Accounts scanned at once.
     pub max_concurrency: usize,
+    /// Regions scanned at once within one account (on top of `max_concurrency`).
+    pub region_concurrency: usize,
+    /// Days a terminated instance is kept, counted from its termination.
+    pub terminated_retention_days: u32,
     /// Retries after a throttled or transient failure, per call.
     pub max_retries: u32,
 }
@@ -341,6 +361,14 @@ impl ConfigLayers {
                     parse_bounded(v, 1, 1024, "accounts scanned at once")
                 })?
                 .unwrap_or(DEFAULT_MAX_CONCURRENCY as u64) as usize,
+            region_concurrency: self
+                .single("region_concurrency", |v| {
+                    parse_bounded(v, 1, 64, "regions scanned at once per account")
+                })?
+                .unwrap_or(DEFAULT_REGION_CONCURRENCY as u64) as usize,
+            terminated_retention_days: self
+                .single("terminated_retention_days", |v| parse_bounded(v, 0, 3650, "days"))?
+                .unwrap_or(DEFAULT_TERMINATED_RETENTION_DAYS as u64) as u32,
             max_retries: self
                 .single("max_retries", |v| parse_bounded(v, 0, 20, "retries per call"))?
                 .unwrap_or(DEFAULT_MAX_RETRIES as u64) as u32,

@@ -113,31 +113,20 @@ impl Lake {
         format!("{}{}/", self.store_url, self.table_path(table))
     }
 
-    /// Object path of one data file. The run manifest is one file named after the run;
-    /// other tables number their parts.
-    pub fn data_file(&self, table: &str, snapshot_date: &str, run_id: &str, part: u32) -> Path {
-        let name = if table == MANIFEST_TABLE {
-            format!("{run_id}.parquet")
-        } else {
-            format!("{run_id}-{part:05}.parquet")
-        };
-        self.table_path(table)
-            .join(format!("snapshot_date={snapshot_date}"))
-            .join(name)
+    /// Folder of one snapshot of a table (the hive partition).
+    pub fn partition_path(&self, table: &str, snapshot_date: &str) -> Path {
+        self.table_path(table).join(format!("snapshot_date={snapshot_date}"))
     }
 
-    /// Starts writing a table for one run.
+    /// Starts writing a table for one run, into its snapshot partition.
     pub fn table_writer(&self, table: &'static Table, snapshot_date: &str, run_id: &str) -> TableWriter {
-        TableWriter {
-            lake: self.clone(),
-            table,
-            snapshot_date: snapshot_date.to_string(),
-            run_id: run_id.to_string(),
-            part: 0,
-            rows_in_file: 0,
-            rows: 0,
-            writer: None,
-        }
+        let dir = self.partition_path(table.name(), snapshot_date);
+        TableWriter::new(self.clone(), table, dir, run_id)
+    }
+
+    /// Starts writing an unpartitioned table (staging, inside one run).
+    pub fn staging_writer(&self, table: &'static Table, run_id: &str) -> TableWriter {
+        TableWriter::new(self.clone(), table, self.table_path(table.name()), run_id)
     }
 }
 
@@ -154,7 +143,7 @@ fn writer_properties() -> WriterProperties {
 pub struct TableWriter {
     lake: Lake,
     table: &'static Table,
-    snapshot_date: String,
+    dir: Path,
     run_id: String,
     part: u32,
     rows_in_file: usize,
@@ -163,6 +152,30 @@ pub struct TableWriter {
 }
 
 impl TableWriter {
+    fn new(lake: Lake, table: &'static Table, dir: Path, run_id: &str) -> Self {
+        TableWriter {
+            lake,
+            table,
+            dir,
+            run_id: run_id.to_string(),
+            part: 0,
+            rows_in_file: 0,
+            rows: 0,
+            writer: None,
+        }
+    }
+
+    /// Object path of the next file. The run manifest is one file named after the run;
+    /// other tables number their parts.
+    fn next_file(&self) -> Path {
+        let name = if self.table.name() == MANIFEST_TABLE {
+            format!("{}.parquet", self.run_id)
+        } else {
+            format!("{}-{:05}.parquet", self.run_id, self.part)
+        };
+        self.dir.clone().join(name)
+    }
+
     /// Appends a batch; it must have the table's file schema.
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         if batch.num_rows() == 0 {
@@ -178,9 +191,7 @@ impl TableWriter {
         }
         if self.writer.is_none() || self.rows_in_file >= MAX_ROWS_PER_FILE {
             self.close_file().await?;
-            let path = self
-                .lake
-                .data_file(self.table.name(), &self.snapshot_date, &self.run_id, self.part);
+            let path = self.next_file();
             let object = BufWriter::new(self.lake.store(), path);
             self.writer = Some(AsyncArrowWriter::try_new(
                 object,

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod error;
+pub mod extract;
 pub mod lake;
 pub mod logging;
 pub mod query;
@@ -17,7 +18,9 @@ pub mod run;
 pub mod s3;
 pub mod scan;
 pub mod schema;
+pub mod sink;
 pub mod status;
 pub mod summary;
+pub mod transform;
 
 pub use error::{Error, Result};

@@ -53,6 +53,12 @@ pub async fn session(lake: &Lake) -> Result<SessionContext> {
 }
 
 async fn register_raw(ctx: &SessionContext, lake: &Lake, table: &Table) -> Result<()> {
+    register_listing(ctx, lake, table, &format!("raw_{}", table.name())).await
+}
+
+/// Registers the Parquet files of `table` in `lake` under `name`, with the schema from
+/// `schemas/` and its partition columns read from the paths.
+pub async fn register_listing(ctx: &SessionContext, lake: &Lake, table: &Table, name: &str) -> Result<()> {
     let url = ListingTableUrl::parse(lake.table_url(table.name()))?;
     let partition_cols = table
         .partition_fields
@@ -65,10 +71,7 @@ async fn register_raw(ctx: &SessionContext, lake: &Lake, table: &Table) -> Resul
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(table.file_schema.clone());
-    ctx.register_table(
-        format!("raw_{}", table.name()),
-        Arc::new(ListingTable::try_new(config)?),
-    )?;
+    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
     Ok(())
 }
 

@@ -9,12 +9,17 @@ use tracing::info;
 use crate::aws::AwsContext;
 use crate::batch::rows_to_batch;
 use crate::config::Config;
-use crate::discover::{AccountRecord, discover};
+use crate::discover::{AccountRecord, OWNER_TAG_KEY, discover};
 use crate::error::Result;
+use crate::extract::ec2::{Ec2Settings, Ec2Sinks};
 use crate::lake::{Lake, S3Options};
+use crate::query;
+use crate::scan::Sources;
 use crate::scan::scan_accounts;
 use crate::schema::table;
+use crate::sink::{self, Sink};
 use crate::status::StageOutcome;
+use crate::transform::{self, RunInputs};
 
 /// Environment variable that makes a run sleep this many milliseconds after writing its
 /// data and before its manifest: a hook for crash tests (kill the process in that window).
@@ -118,7 +123,30 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     let aws = AwsContext::load(config).await?;
     let lake = open_lake(config, &aws).await?;
     let discovery = discover(&aws, &config.scope, config.organization_id.as_deref()).await?;
-    let outcomes = scan_accounts(&aws, config, &discovery.accounts).await;
+
+    // Extraction streams into staging tables in a local temporary directory.
+    let staging_dir = tempfile::Builder::new().prefix("orglake-staging-").tempdir()?;
+    let staging = Lake::open(
+        &staging_dir.path().display().to_string(),
+        &S3Options::default(),
+        None,
+        true,
+    )
+    .await?;
+    let (instances, instances_task) = staging_sink(&staging, "ec2_instances_extracted", &run_id)?;
+    let (images, images_task) = staging_sink(&staging, "ec2_images_extracted", &run_id)?;
+    let settings = Ec2Settings {
+        regions: config.regions.clone(),
+        region_concurrency: config.region_concurrency,
+        owner_tag_key: OWNER_TAG_KEY.to_string(),
+    };
+    let sources = Sources {
+        ec2: (settings, Ec2Sinks { instances, images }),
+    };
+    let outcomes = scan_accounts(&aws, config, &discovery.accounts, &sources).await;
+    drop(sources); // closes the sinks, so the writer tasks can finish
+    sink::join(instances_task).await?;
+    sink::join(images_task).await?;
 
     let mut table_rows = BTreeMap::new();
     table_rows.insert(
@@ -129,6 +157,19 @@ pub async fn run(config: &Config) -> Result<RunReport> {
         "account_status".to_string(),
         write_rows(&lake, "account_status", &snapshot_date, &run_id, &outcomes).await?,
     );
+
+    let ctx = query::session(&lake).await?;
+    let retention = chrono::Duration::days(i64::from(config.terminated_retention_days));
+    let inputs = RunInputs {
+        run_id: &run_id,
+        as_of,
+        retention_cutoff: as_of - retention,
+        accounts: &discovery.accounts,
+        outcomes: &outcomes,
+        staging: &staging,
+    };
+    transform::register_inputs(&ctx, &inputs).await?;
+    table_rows.extend(transform::run_transforms(&ctx, &lake, &snapshot_date, &run_id).await?);
 
     let counts = AccountCounts::of(&discovery.accounts, &outcomes);
     let status = if counts.failed == 0 {
@@ -170,6 +211,15 @@ pub async fn run(config: &Config) -> Result<RunReport> {
         started_at,
         finished_at,
     })
+}
+
+/// Starts a writer task for a staging table (its folder is created so that the transform
+/// can read it even when extraction found nothing).
+fn staging_sink(staging: &Lake, name: &str, run_id: &str) -> Result<(Sink, tokio::task::JoinHandle<Result<u64>>)> {
+    let staged = table(name)?;
+    let dir = std::path::PathBuf::from(staging.display()).join(name);
+    std::fs::create_dir_all(&dir)?;
+    Ok(Sink::spawn(staged, run_id, staging.staging_writer(staged, run_id)))
 }
 
 /// Writes one table's rows for this run and returns how many were written.

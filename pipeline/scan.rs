@@ -10,6 +10,7 @@ use crate::aws::AwsContext;
 use crate::config::Config;
 use crate::discover::AccountRecord;
 use crate::error::{Error, Result};
+use crate::extract::ec2::{self, Ec2Settings, Ec2Sinks};
 use crate::status::{StageOutcome, status};
 
 /// Stage names recorded in `account_status`.
@@ -28,7 +29,12 @@ const SESSION_NAME: &str = "orglake";
 
 /// Scans every account (active ones only), at most `config.max_concurrency` at a time,
 /// and returns every stage outcome. A failing account never fails the scan.
-pub async fn scan_accounts(aws: &AwsContext, config: &Config, accounts: &[AccountRecord]) -> Vec<StageOutcome> {
+pub async fn scan_accounts(
+    aws: &AwsContext,
+    config: &Config,
+    accounts: &[AccountRecord],
+    sources: &Sources,
+) -> Vec<StageOutcome> {
     let mut outcomes = Vec::new();
     let mut active = Vec::new();
     for account in accounts {
@@ -52,7 +58,7 @@ pub async fn scan_accounts(aws: &AwsContext, config: &Config, accounts: &[Accoun
         .map(|account| {
             let span = Span::current();
             async move {
-                let result = scan_account(aws, config, account).await;
+                let result = scan_account(aws, config, account, sources).await;
                 span.pb_inc(1);
                 result
             }
@@ -64,7 +70,19 @@ pub async fn scan_accounts(aws: &AwsContext, config: &Config, accounts: &[Accoun
     outcomes
 }
 
-async fn scan_account(aws: &AwsContext, config: &Config, account: &AccountRecord) -> Vec<StageOutcome> {
+/// The extraction sources run in each account, with where they write.
+#[derive(Clone, Debug)]
+pub struct Sources {
+    /// The EC2 source.
+    pub ec2: (Ec2Settings, Ec2Sinks),
+}
+
+async fn scan_account(
+    aws: &AwsContext,
+    config: &Config,
+    account: &AccountRecord,
+    sources: &Sources,
+) -> Vec<StageOutcome> {
     let id = &account.account_id;
     let mut outcomes = Vec::new();
     let timer = StageOutcome::start(id, stage::ASSUME_ROLE, None);
@@ -80,13 +98,15 @@ async fn scan_account(aws: &AwsContext, config: &Config, account: &AccountRecord
         }
     };
     let timer = StageOutcome::start(id, stage::IDENTITY, None);
-    outcomes.push(match check_identity(aws, id, credentials).await {
-        Ok(()) => timer.finish(status::OK, None),
-        Err(err) => {
-            warn!(account = %id, error = %err, "assumed session does not work");
-            timer.fail(&err)
-        }
-    });
+    if let Err(err) = check_identity(aws, id, credentials.clone()).await {
+        warn!(account = %id, error = %err, "assumed session does not work");
+        outcomes.push(timer.fail(&err));
+        return outcomes;
+    }
+    outcomes.push(timer.finish(status::OK, None));
+    let sdk = aws.for_account(credentials, None);
+    let (settings, sinks) = &sources.ec2;
+    outcomes.extend(ec2::extract_account(aws, &sdk, id, settings, sinks).await);
     tracing::debug!(account = %id, "account scanned");
     outcomes
 }

@@ -13,11 +13,26 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
-/// The schema files compiled into the binary, by table name.
+/// The lake tables' schema files, compiled into the binary, by table name.
 const SCHEMA_FILES: &[(&str, &str)] = &[
     ("accounts", include_str!("../schemas/accounts.toml")),
     ("account_status", include_str!("../schemas/account_status.toml")),
+    ("ec2_instances", include_str!("../schemas/ec2_instances.toml")),
+    ("ec2_images", include_str!("../schemas/ec2_images.toml")),
     ("runs", include_str!("../schemas/runs.toml")),
+];
+
+/// Staging tables: what extraction hands to the transform inside one run. Never in the lake.
+const STAGING_FILES: &[(&str, &str)] = &[
+    (
+        "ec2_instances_extracted",
+        include_str!("../schemas/staging/ec2_instances_extracted.toml"),
+    ),
+    (
+        "ec2_images_extracted",
+        include_str!("../schemas/staging/ec2_images_extracted.toml"),
+    ),
+    ("run_params", include_str!("../schemas/staging/run_params.toml")),
 ];
 
 /// Time zone of every timestamp column.
@@ -79,21 +94,34 @@ impl Table {
     }
 }
 
-/// Every table orglake knows, in a stable order.
-pub fn all_tables() -> &'static [Table] {
-    static TABLES: OnceLock<Vec<Table>> = OnceLock::new();
-    TABLES.get_or_init(|| {
-        SCHEMA_FILES
-            .iter()
-            .map(|(name, text)| parse_table(text).unwrap_or_else(|e| panic!("schemas/{name}.toml is invalid: {e}")))
-            .collect()
-    })
+fn parse_all(files: &[(&str, &str)]) -> Vec<Table> {
+    files
+        .iter()
+        .map(|(name, text)| {
+            let table = parse_table(text).unwrap_or_else(|e| panic!("schema file for {name} is invalid: {e}"));
+            assert_eq!(table.name(), *name, "schema file registered under the wrong name");
+            table
+        })
+        .collect()
 }
 
-/// Looks a table up by name.
+/// Every lake table, in a stable order.
+pub fn all_tables() -> &'static [Table] {
+    static TABLES: OnceLock<Vec<Table>> = OnceLock::new();
+    TABLES.get_or_init(|| parse_all(SCHEMA_FILES))
+}
+
+/// Every staging table (inside one run only).
+pub fn staging_tables() -> &'static [Table] {
+    static TABLES: OnceLock<Vec<Table>> = OnceLock::new();
+    TABLES.get_or_init(|| parse_all(STAGING_FILES))
+}
+
+/// Looks a lake or staging table up by name.
 pub fn table(name: &str) -> Result<&'static Table> {
     all_tables()
         .iter()
+        .chain(staging_tables())
         .find(|t| t.name() == name)
         .ok_or_else(|| Error::UnknownTable(name.to_string()))
 }
@@ -254,6 +282,13 @@ impl TypeParser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staging_tables_parse_without_partitions() {
+        for table in staging_tables() {
+            assert!(table.partition_fields.is_empty(), "{}", table.name());
+        }
+    }
 
     #[test]
     fn every_schema_file_parses_and_has_the_run_columns() {

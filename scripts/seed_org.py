@@ -8,8 +8,11 @@ that orglake then discovers. Usage:
     seed_org.py --endpoint-url URL --demo        # the demo organization (36 accounts)
 
 A spec is JSON: {"ous": {"Name": {"Child": {}}}, "accounts": [{"name": ..., "ou": "Name/Child",
-"tags": {...}, "suspended": false}]}. Prints JSON: organization_id, root_id, ous (path -> id),
-accounts (name -> id).
+"tags": {...}, "suspended": false, "instances": [{"region": "eu-west-1", "state": "running" |
+"stopped" | "terminated", "tags": {...}, "image": "default" | "missing"}]}]}. Instances are
+launched in the member account through an assumed role, as a user of that account would.
+Prints JSON: organization_id, root_id, ous (path -> id), accounts (name -> id),
+instances (account name -> list of instance ids, in spec order).
 """
 import argparse
 import json
@@ -42,6 +45,34 @@ def demo_spec():
     return {"ous": ous, "accounts": accounts}
 
 
+def member_session(endpoint_url, account_id, region):
+    creds = boto3.client("sts", endpoint_url=endpoint_url, region_name=region).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/seeder", RoleSessionName="seed")["Credentials"]
+    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"], region_name=region)
+
+
+def launch_instances(endpoint_url, account_id, specs):
+    ids = []
+    for spec in specs:
+        region = spec.get("region", "us-east-1")
+        ec2 = member_session(endpoint_url, account_id, region).client("ec2", endpoint_url=endpoint_url)
+        if spec.get("image") == "missing":
+            image_id = "ami-0000deadbeef0000"
+        else:
+            image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        tags = [{"Key": k, "Value": v} for k, v in spec.get("tags", {}).items()]
+        kwargs = {"TagSpecifications": [{"ResourceType": "instance", "Tags": tags}]} if tags else {}
+        instance = ec2.run_instances(ImageId=image_id, MinCount=1, MaxCount=1, InstanceType=spec.get("type", "t3.micro"), **kwargs)["Instances"][0]
+        state = spec.get("state", "running")
+        if state == "stopped":
+            ec2.stop_instances(InstanceIds=[instance["InstanceId"]])
+        elif state == "terminated":
+            ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+        ids.append(instance["InstanceId"])
+    return ids
+
+
 def create_ous(org, parent_id, tree, prefix, out):
     for name, children in tree.items():
         path = f"{prefix}/{name}" if prefix else name
@@ -57,6 +88,7 @@ def seed(endpoint_url, spec, region="us-east-1"):
     ous = {}
     create_ous(org, root_id, spec.get("ous", {}), "", ous)
     accounts = {}
+    instances = {}
     for account in spec.get("accounts", []):
         name = account["name"]
         email = account.get("email", f"{name}@example.com")
@@ -69,9 +101,11 @@ def seed(endpoint_url, spec, region="us-east-1"):
         tags = account.get("tags", {})
         if tags:
             org.tag_resource(ResourceId=account_id, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        if account.get("instances"):
+            instances[name] = launch_instances(endpoint_url, account_id, account["instances"])
         if account.get("suspended"):
             org.close_account(AccountId=account_id)
-    return {"organization_id": organization["Id"], "root_id": root_id, "ous": ous, "accounts": accounts}
+    return {"organization_id": organization["Id"], "root_id": root_id, "ous": ous, "accounts": accounts, "instances": instances}
 
 
 def main():

@@ -1,0 +1,371 @@
+//! EC2 source: enabled regions, every instance (paginated), and the AMIs they use.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_config::SdkConfig;
+use aws_sdk_ec2::types::{Filter, Image, Instance};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use futures::{StreamExt, stream};
+use serde::Serialize;
+use tracing::debug;
+
+use crate::aws::AwsContext;
+use crate::error::Result;
+use crate::extract::{tag_value, to_utc};
+use crate::sink::Sink;
+use crate::status::{StageOutcome, status};
+
+/// Stage name of the EC2 source in `account_status`.
+pub const STAGE: &str = "ec2";
+/// Page size for DescribeInstances. Paginated, unfiltered calls without `MaxResults` get
+/// a smaller throttling bucket from EC2.
+const PAGE_SIZE: i32 = 1000;
+/// AMI ids per DescribeImages call (as an `image-id` filter, which, unlike `ImageIds`,
+/// does not fail when one of them no longer exists).
+const IMAGES_PER_CALL: usize = 100;
+
+/// Where the EC2 source writes.
+#[derive(Clone, Debug)]
+pub struct Ec2Sinks {
+    /// `ec2_instances_extracted`.
+    pub instances: Sink,
+    /// `ec2_images_extracted`.
+    pub images: Sink,
+}
+
+/// One row of `ec2_instances_extracted`.
+#[derive(Debug, Serialize)]
+pub struct InstanceRow {
+    account_id: String,
+    region: String,
+    availability_zone: Option<String>,
+    instance_id: String,
+    instance_type: Option<String>,
+    state: Option<String>,
+    state_reason: Option<String>,
+    state_transition_reason: Option<String>,
+    state_transition_time: Option<DateTime<Utc>>,
+    launch_time: Option<DateTime<Utc>>,
+    terminated_at: Option<DateTime<Utc>>,
+    image_id: Option<String>,
+    platform: Option<String>,
+    platform_details: Option<String>,
+    architecture: Option<String>,
+    vpc_id: Option<String>,
+    subnet_id: Option<String>,
+    private_ip: Option<String>,
+    public_ip: Option<String>,
+    private_dns: Option<String>,
+    public_dns: Option<String>,
+    key_name: Option<String>,
+    iam_instance_profile_arn: Option<String>,
+    security_group_ids: Vec<String>,
+    security_group_names: Vec<String>,
+    root_device_type: Option<String>,
+    root_device_name: Option<String>,
+    monitoring_state: Option<String>,
+    lifecycle: Option<String>,
+    tenancy: Option<String>,
+    tags: BTreeMap<String, String>,
+    owner_tag: Option<String>,
+    name_tag: Option<String>,
+}
+
+/// One row of `ec2_images_extracted`.
+#[derive(Debug, Serialize)]
+pub struct ImageRow {
+    account_id: String,
+    region: String,
+    image_id: String,
+    name: Option<String>,
+    description: Option<String>,
+    owner_id: Option<String>,
+    owner_alias: Option<String>,
+    platform_details: Option<String>,
+    architecture: Option<String>,
+    image_type: Option<String>,
+    state: Option<String>,
+    creation_date: Option<DateTime<Utc>>,
+    deprecation_time: Option<DateTime<Utc>>,
+    public: Option<bool>,
+    root_device_type: Option<String>,
+    tags: BTreeMap<String, String>,
+}
+
+/// Settings of the EC2 source.
+#[derive(Clone, Debug)]
+pub struct Ec2Settings {
+    /// Regions to scan; empty: every enabled region.
+    pub regions: Vec<String>,
+    /// Regions scanned at once within one account.
+    pub region_concurrency: usize,
+    /// Tag key flattened into `owner_tag`.
+    pub owner_tag_key: String,
+}
+
+/// Scans one account: its enabled regions in parallel. Returns one outcome per region
+/// (ok, no_data, skipped for regions not enabled, error), plus an account-level
+/// `no_data` outcome when no scanned region holds an instance.
+pub async fn extract_account(
+    aws: &AwsContext,
+    sdk: &SdkConfig,
+    account_id: &str,
+    settings: &Ec2Settings,
+    sinks: &Ec2Sinks,
+) -> Vec<StageOutcome> {
+    let timer = StageOutcome::start(account_id, STAGE, None);
+    let regions = match enabled_regions(aws, sdk, account_id).await {
+        Ok(regions) => regions,
+        Err(err) => return vec![timer.fail(&err)],
+    };
+    let mut outcomes = Vec::new();
+    let mut to_scan = Vec::new();
+    let wanted: Vec<&String> = if settings.regions.is_empty() {
+        regions.keys().collect()
+    } else {
+        settings.regions.iter().collect()
+    };
+    for region in wanted {
+        match regions.get(region) {
+            Some(true) => to_scan.push(region.clone()),
+            Some(false) => outcomes.push(StageOutcome::start(account_id, STAGE, Some(region)).finish(
+                status::SKIPPED,
+                Some("opt-in region not enabled in this account".into()),
+            )),
+            None => outcomes.push(StageOutcome::start(account_id, STAGE, Some(region)).finish(
+                status::SKIPPED,
+                Some("region unknown to this account's DescribeRegions".into()),
+            )),
+        }
+    }
+    let scanned: Vec<(StageOutcome, usize)> = stream::iter(to_scan)
+        .map(|region| async move {
+            let timer = StageOutcome::start(account_id, STAGE, Some(&region));
+            match extract_region(aws, sdk, account_id, &region, settings, sinks).await {
+                Ok(0) => (timer.finish(status::NO_DATA, Some("no instances".into())), 0),
+                Ok(n) => (timer.finish(status::OK, None), n),
+                Err(err) => (timer.fail(&err), 0),
+            }
+        })
+        .buffer_unordered(settings.region_concurrency)
+        .collect()
+        .await;
+    let all_ok = scanned.iter().all(|(o, _)| !o.is_failure());
+    let total: usize = scanned.iter().map(|(_, n)| n).sum();
+    outcomes.extend(scanned.into_iter().map(|(o, _)| o));
+    if all_ok && total == 0 {
+        outcomes.push(timer.finish(status::NO_DATA, Some("no instances in any scanned region".into())));
+    }
+    outcomes
+}
+
+/// Region name -> enabled, from DescribeRegions with every region listed.
+async fn enabled_regions(aws: &AwsContext, sdk: &SdkConfig, account_id: &str) -> Result<BTreeMap<String, bool>> {
+    let client = ec2_client(sdk, account_id, None);
+    let response = client
+        .describe_regions()
+        .all_regions(true)
+        .send()
+        .await
+        .map_err(|e| aws.error("ec2:DescribeRegions", e))?;
+    Ok(response
+        .regions()
+        .iter()
+        .filter_map(|r| {
+            let enabled = !matches!(r.opt_in_status(), Some("not-opted-in"));
+            r.region_name().map(|name| (name.to_string(), enabled))
+        })
+        .collect())
+}
+
+fn ec2_client(sdk: &SdkConfig, account_id: &str, region: Option<&str>) -> aws_sdk_ec2::Client {
+    let mut builder =
+        aws_sdk_ec2::config::Builder::from(sdk).retry_partition(AwsContext::retry_partition("ec2", account_id));
+    if let Some(region) = region {
+        builder = builder.region(aws_config::Region::new(region.to_string()));
+    }
+    aws_sdk_ec2::Client::from_conf(builder.build())
+}
+
+/// Extracts one region: instances page by page, then the AMIs they use. Returns the
+/// number of instances.
+async fn extract_region(
+    aws: &AwsContext,
+    sdk: &SdkConfig,
+    account_id: &str,
+    region: &str,
+    settings: &Ec2Settings,
+    sinks: &Ec2Sinks,
+) -> Result<usize> {
+    let client = ec2_client(sdk, account_id, Some(region));
+    let mut pages = client
+        .describe_instances()
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .send();
+    let mut count = 0;
+    let mut image_ids = BTreeSet::new();
+    while let Some(page) = pages
+        .try_next()
+        .await
+        .map_err(|e| aws.error("ec2:DescribeInstances", e))?
+    {
+        let rows: Vec<InstanceRow> = page
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter_map(|i| instance_row(account_id, region, i, &settings.owner_tag_key))
+            .collect();
+        image_ids.extend(rows.iter().filter_map(|r| r.image_id.clone()));
+        count += rows.len();
+        sinks.instances.send(&rows).await?;
+    }
+    let ids: Vec<String> = image_ids.into_iter().collect();
+    for chunk in ids.chunks(IMAGES_PER_CALL) {
+        let filter = Filter::builder()
+            .name("image-id")
+            .set_values(Some(chunk.to_vec()))
+            .build();
+        let images: Vec<Image> = client
+            .describe_images()
+            .filters(filter)
+            .include_deprecated(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws.error("ec2:DescribeImages", e))?;
+        let rows: Vec<ImageRow> = images.iter().filter_map(|i| image_row(account_id, region, i)).collect();
+        sinks.images.send(&rows).await?;
+    }
+    debug!(account = account_id, region, instances = count, "region scanned");
+    Ok(count)
+}
+
+fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .collect()
+}
+
+/// Parses the time in a state transition reason such as
+/// `User initiated (2026-11-02 10:00:00 GMT)`; `None` when there is none.
+pub fn transition_time(reason: &str) -> Option<DateTime<Utc>> {
+    let inner = reason.rsplit_once('(')?.1.split_once(')')?.0.trim();
+    let (stamp, zone) = inner.rsplit_once(' ')?;
+    if !matches!(zone, "GMT" | "UTC") {
+        return None;
+    }
+    NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+fn instance_row(account_id: &str, region: &str, i: &Instance, owner_key: &str) -> Option<InstanceRow> {
+    let instance_id = i.instance_id()?.to_string();
+    let tags = tags_of(i.tags());
+    let state = i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string());
+    let transition_reason = i
+        .state_transition_reason()
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
+    let transition = transition_reason.as_deref().and_then(transition_time);
+    let terminated_at = if state.as_deref() == Some("terminated") {
+        transition
+    } else {
+        None
+    };
+    Some(InstanceRow {
+        account_id: account_id.to_string(),
+        region: region.to_string(),
+        availability_zone: i.placement().and_then(|p| p.availability_zone()).map(str::to_string),
+        instance_id,
+        instance_type: i.instance_type().map(|t| t.as_str().to_string()),
+        state,
+        state_reason: i.state_reason().and_then(|r| r.message()).map(str::to_string),
+        state_transition_reason: transition_reason,
+        state_transition_time: transition,
+        launch_time: i.launch_time().and_then(to_utc),
+        terminated_at,
+        image_id: i.image_id().map(str::to_string),
+        platform: i.platform().map(|p| p.as_str().to_string()),
+        platform_details: i.platform_details().map(str::to_string),
+        architecture: i.architecture().map(|a| a.as_str().to_string()),
+        vpc_id: i.vpc_id().map(str::to_string),
+        subnet_id: i.subnet_id().map(str::to_string),
+        private_ip: i.private_ip_address().map(str::to_string),
+        public_ip: i.public_ip_address().map(str::to_string),
+        private_dns: i.private_dns_name().filter(|d| !d.is_empty()).map(str::to_string),
+        public_dns: i.public_dns_name().filter(|d| !d.is_empty()).map(str::to_string),
+        key_name: i.key_name().map(str::to_string),
+        iam_instance_profile_arn: i.iam_instance_profile().and_then(|p| p.arn()).map(str::to_string),
+        security_group_ids: i
+            .security_groups()
+            .iter()
+            .filter_map(|g| g.group_id())
+            .map(str::to_string)
+            .collect(),
+        security_group_names: i
+            .security_groups()
+            .iter()
+            .filter_map(|g| g.group_name())
+            .map(str::to_string)
+            .collect(),
+        root_device_type: i.root_device_type().map(|t| t.as_str().to_string()),
+        root_device_name: i.root_device_name().map(str::to_string),
+        monitoring_state: i.monitoring().and_then(|m| m.state()).map(|s| s.as_str().to_string()),
+        lifecycle: i.instance_lifecycle().map(|l| l.as_str().to_string()),
+        tenancy: i.placement().and_then(|p| p.tenancy()).map(|t| t.as_str().to_string()),
+        owner_tag: tag_value(&tags, owner_key).cloned(),
+        name_tag: tag_value(&tags, "Name").cloned(),
+        tags,
+    })
+}
+
+fn image_row(account_id: &str, region: &str, i: &Image) -> Option<ImageRow> {
+    let parse = |s: Option<&str>| {
+        s.and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    Some(ImageRow {
+        account_id: account_id.to_string(),
+        region: region.to_string(),
+        image_id: i.image_id()?.to_string(),
+        name: i.name().map(str::to_string),
+        description: i.description().map(str::to_string),
+        owner_id: i.owner_id().map(str::to_string),
+        owner_alias: i.image_owner_alias().map(str::to_string),
+        platform_details: i.platform_details().map(str::to_string),
+        architecture: i.architecture().map(|a| a.as_str().to_string()),
+        image_type: i.image_type().map(|t| t.as_str().to_string()),
+        state: i.state().map(|s| s.as_str().to_string()),
+        creation_date: parse(i.creation_date()),
+        deprecation_time: parse(i.deprecation_time()),
+        public: i.public(),
+        root_device_type: i.root_device_type().map(|t| t.as_str().to_string()),
+        tags: tags_of(i.tags()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transition_times_are_parsed_from_reasons() {
+        let t = transition_time("User initiated (2026-11-02 10:00:01 GMT)").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-02T10:00:01+00:00");
+        assert!(transition_time("User initiated (2026-11-02 10:00:01 UTC)").is_some());
+        for bad in [
+            "",
+            "User initiated",
+            "Server.SpotInstanceTermination",
+            "(garbage)",
+            "x (2026-13-45 99:00:00 GMT)",
+            "(2026-11-02 10:00:01 PST)",
+        ] {
+            assert_eq!(transition_time(bad), None, "{bad:?}");
+        }
+    }
+}

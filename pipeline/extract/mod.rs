@@ -1,0 +1,17 @@
+//! Extraction: per-account sources that turn AWS API responses into rows.
+
+pub mod ec2;
+
+use chrono::{DateTime, Utc};
+
+/// Converts an SDK timestamp to UTC; `None` when it is out of chrono's range.
+pub fn to_utc(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+/// Finds a tag value by key, matching the key exactly first and then ignoring ASCII case
+/// (`Owner`, `OWNER`); `None` when absent.
+pub fn tag_value<'a>(tags: &'a std::collections::BTreeMap<String, String>, key: &str) -> Option<&'a String> {
+    tags.get(key)
+        .or_else(|| tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+}

@@ -1,0 +1,63 @@
+//! Sinks: extraction tasks (many, concurrent) send record batches through a bounded
+//! channel to one writer task per table, so memory stays bounded whatever the org size.
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::batch::rows_to_batch;
+use crate::error::{Error, Result};
+use crate::lake::TableWriter;
+use crate::schema::Table;
+
+/// Batches in flight per table before senders wait for the writer.
+const CHANNEL_CAPACITY: usize = 8;
+/// Rows per record batch sent to the writer.
+pub const ROWS_PER_BATCH: usize = 8192;
+
+/// The sending side of one table's writer; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Sink {
+    table: &'static Table,
+    run_id: String,
+    tx: mpsc::Sender<arrow::array::RecordBatch>,
+}
+
+impl Sink {
+    /// Starts a writer task for `writer`; returns the sink and the task, which yields the
+    /// rows written once every clone of the sink is dropped.
+    pub fn spawn(table: &'static Table, run_id: &str, mut writer: TableWriter) -> (Sink, JoinHandle<Result<u64>>) {
+        let (tx, mut rx) = mpsc::channel::<arrow::array::RecordBatch>(CHANNEL_CAPACITY);
+        let task = tokio::spawn(async move {
+            while let Some(batch) = rx.recv().await {
+                writer.write(&batch).await?;
+            }
+            writer.finish().await
+        });
+        (
+            Sink {
+                table,
+                run_id: run_id.to_string(),
+                tx,
+            },
+            task,
+        )
+    }
+
+    /// Converts rows to batches of the table's schema and sends them.
+    pub async fn send<T: Serialize>(&self, rows: &[T]) -> Result<()> {
+        for chunk in rows.chunks(ROWS_PER_BATCH) {
+            let batch = rows_to_batch(self.table, &self.run_id, chunk)?;
+            self.tx
+                .send(batch)
+                .await
+                .map_err(|_| Error::lake(self.table.name(), "the table writer stopped"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Waits for a writer task and returns its row count.
+pub async fn join(task: JoinHandle<Result<u64>>) -> Result<u64> {
+    task.await.map_err(|e| Error::lake("writer task", e))?
+}

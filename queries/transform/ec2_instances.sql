@@ -1,0 +1,78 @@
+-- ec2_instances for this run: the instances extracted now, joined to their account and
+-- AMI, merged with the previous complete run for history, with the terminated cutoff.
+--
+-- Inputs: ec2_instances_extracted, ec2_images_extracted, run_accounts, run_account_status,
+-- run_params (one row: as_of, retention_cutoff, run_id), raw_runs, raw_ec2_instances.
+WITH previous_run AS (
+  SELECT r.run_id
+  FROM raw_runs r CROSS JOIN run_params params
+  WHERE r.as_of <= params.as_of
+  ORDER BY r.as_of DESC, r.finished_at DESC
+  LIMIT 1
+),
+previous AS (
+  SELECT * FROM raw_ec2_instances WHERE run_id IN (SELECT run_id FROM previous_run)
+),
+scanned_regions AS (
+  SELECT DISTINCT account_id, region
+  FROM run_account_status
+  WHERE stage = 'ec2' AND region IS NOT NULL AND status IN ('ok', 'no_data')
+),
+seen AS (
+  SELECT
+    i.account_id, a.account_name, a.ou_path, a.owner_tag AS account_owner,
+    i.region, i.availability_zone, i.instance_id, i.instance_type, i.state, i.state_reason,
+    i.state_transition_reason, i.state_transition_time, i.launch_time,
+    -- A terminated instance still returned by the API: the time in its transition reason,
+    -- else the time an earlier run recorded, else this run's clock.
+    CASE WHEN i.state = 'terminated' THEN COALESCE(i.terminated_at, p.terminated_at, params.as_of) END AS terminated_at,
+    i.image_id, img.name AS image_name, img.description AS image_description, img.owner_id AS image_owner_id,
+    i.platform, i.platform_details, i.architecture, i.vpc_id, i.subnet_id, i.private_ip, i.public_ip,
+    i.private_dns, i.public_dns, i.key_name, i.iam_instance_profile_arn, i.security_group_ids,
+    i.security_group_names, i.root_device_type, i.root_device_name, i.monitoring_state, i.lifecycle,
+    i.tenancy, i.tags, i.owner_tag, i.name_tag,
+    COALESCE(p.first_seen, params.as_of) AS first_seen,
+    params.as_of AS last_seen,
+    'seen' AS observed
+  FROM ec2_instances_extracted i
+  CROSS JOIN run_params params
+  LEFT JOIN run_accounts a ON a.account_id = i.account_id
+  LEFT JOIN ec2_images_extracted img
+    ON img.account_id = i.account_id AND img.region = i.region AND img.image_id = i.image_id
+  LEFT JOIN previous p ON p.account_id = i.account_id AND p.instance_id = i.instance_id
+),
+-- Instances of the previous run that this run did not return, for accounts still in scope.
+-- Region scanned fine: the instance vanished (terminated instances leave the API after about
+-- an hour), so it is carried forward as terminated. Region or account failed: the last
+-- known row is kept as stale.
+carried AS (
+  SELECT
+    p.account_id, a.account_name, a.ou_path, a.owner_tag AS account_owner,
+    p.region, p.availability_zone, p.instance_id, p.instance_type,
+    CASE WHEN s.region IS NOT NULL THEN 'terminated' ELSE p.state END AS state,
+    p.state_reason, p.state_transition_reason, p.state_transition_time, p.launch_time,
+    CASE WHEN s.region IS NOT NULL THEN COALESCE(p.terminated_at, p.last_seen) ELSE p.terminated_at END AS terminated_at,
+    p.image_id, p.image_name, p.image_description, p.image_owner_id,
+    p.platform, p.platform_details, p.architecture, p.vpc_id, p.subnet_id, p.private_ip, p.public_ip,
+    p.private_dns, p.public_dns, p.key_name, p.iam_instance_profile_arn, p.security_group_ids,
+    p.security_group_names, p.root_device_type, p.root_device_name, p.monitoring_state, p.lifecycle,
+    p.tenancy, p.tags, p.owner_tag, p.name_tag,
+    p.first_seen, p.last_seen,
+    CASE WHEN s.region IS NOT NULL THEN 'vanished' ELSE 'stale' END AS observed
+  FROM previous p
+  JOIN run_accounts a ON a.account_id = p.account_id
+  LEFT JOIN scanned_regions s ON s.account_id = p.account_id AND s.region = p.region
+  LEFT JOIN ec2_instances_extracted i ON i.account_id = p.account_id AND i.instance_id = p.instance_id
+  WHERE i.instance_id IS NULL
+),
+merged AS (
+  SELECT * FROM seen
+  UNION ALL
+  SELECT * FROM carried
+)
+SELECT m.*, params.run_id
+FROM merged m CROSS JOIN run_params params
+-- The cutoff: terminated longer than terminated_retention_days ago, or not seen for that
+-- long because its account keeps failing.
+WHERE NOT (m.state = 'terminated' AND m.terminated_at < params.retention_cutoff)
+  AND NOT (m.observed = 'stale' AND m.last_seen < params.retention_cutoff)
