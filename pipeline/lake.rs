@@ -103,6 +103,14 @@ impl Lake {
         &self.display
     }
 
+    /// A path in the lake as a user would write it (`/dir/file` or `s3://bucket/key`).
+    pub fn display_path(&self, path: &Path) -> String {
+        match self.store_url.scheme() {
+            "file" => format!("/{path}"),
+            _ => format!("{}{path}", self.store_url),
+        }
+    }
+
     /// Object path of a table's folder.
     pub fn table_path(&self, table: &str) -> Path {
         self.root.clone().join(table)

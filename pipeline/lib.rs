@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod lake;
 pub mod logging;

@@ -11,6 +11,7 @@ use crate::batch::rows_to_batch;
 use crate::config::Config;
 use crate::discover::{AccountRecord, OWNER_TAG_KEY, discover};
 use crate::error::Result;
+use crate::export;
 use crate::extract::ec2::{Ec2Settings, Ec2Sinks};
 use crate::lake::{Lake, S3Options};
 use crate::query;
@@ -69,6 +70,8 @@ pub struct RunReport {
     pub table_rows: BTreeMap<String, u64>,
     /// Where the lake is.
     pub warehouse: String,
+    /// CSV exports written (object paths).
+    pub exports: Vec<String>,
     /// Wall-clock start.
     pub started_at: DateTime<Utc>,
     /// Wall-clock end.
@@ -170,6 +173,16 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     };
     transform::register_inputs(&ctx, &inputs).await?;
     table_rows.extend(transform::run_transforms(&ctx, &lake, &snapshot_date, &run_id).await?);
+    let suffix = run_id.rsplit('-').next().unwrap_or_default();
+    let stamp = format!(
+        "{}_{}_{suffix}",
+        discovery.organization_id,
+        started_at.format("%Y-%m-%d_%H-%M-%S")
+    );
+    // A new session lists the files the transforms just wrote.
+    let export_ctx = query::session(&lake).await?;
+    transform::register_inputs(&export_ctx, &inputs).await?;
+    let exports = export::write_exports(&export_ctx, &lake, &snapshot_date, &stamp).await?;
 
     let counts = AccountCounts::of(&discovery.accounts, &outcomes);
     let status = if counts.failed == 0 {
@@ -208,6 +221,7 @@ pub async fn run(config: &Config) -> Result<RunReport> {
         failures: outcomes.into_iter().filter(StageOutcome::is_failure).collect(),
         table_rows,
         warehouse: lake.display().to_string(),
+        exports: exports.into_iter().map(|(_, path)| path).collect(),
         started_at,
         finished_at,
     })

@@ -32,6 +32,9 @@ pub fn render(report: &RunReport) -> String {
     );
     let rows: Vec<String> = report.table_rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
     let _ = writeln!(out, "rows: {}", rows.join(", "));
+    for export in &report.exports {
+        let _ = writeln!(out, "export: {export}");
+    }
     if !report.failures.is_empty() {
         let _ = writeln!(out, "failed:");
         for failure in report.failures.iter().take(MAX_FAILURES_SHOWN) {

@@ -41,4 +41,6 @@ query() {
 query "SELECT ou_path, count(*) AS accounts, count(owner_tag) AS with_owner FROM latest_accounts GROUP BY ou_path ORDER BY ou_path"
 query "SELECT ou_path, account_id, account_name, owner_tag, status FROM latest_accounts ORDER BY ou_path, account_name"
 query "SELECT stage, status, count(*) AS n FROM latest_account_status GROUP BY stage, status ORDER BY stage, status"
+query "SELECT region, state, count(*) AS instances, count(owner_tag) AS with_owner_tag FROM latest_ec2_instances GROUP BY region, state ORDER BY region, state"
+query "SELECT ou_path, account_name, instance_id, name_tag, state, image_name FROM latest_ec2_instances ORDER BY ou_path, account_name, instance_id LIMIT 10"
 query "SELECT run_id, status, accounts_total, accounts_ok, accounts_failed, accounts_skipped FROM runs"

@@ -9,7 +9,7 @@ that orglake then discovers. Usage:
 
 A spec is JSON: {"ous": {"Name": {"Child": {}}}, "accounts": [{"name": ..., "ou": "Name/Child",
 "tags": {...}, "suspended": false, "instances": [{"region": "eu-west-1", "state": "running" |
-"stopped" | "terminated", "tags": {...}, "image": "default" | "missing"}]}]}. Instances are
+"stopped" | "terminated", "tags": {...}, "image": "default" | "missing"}]}], "management_instances": [...]}. Instances are
 launched in the member account through an assumed role, as a user of that account would.
 Prints JSON: organization_id, root_id, ous (path -> id), accounts (name -> id),
 instances (account name -> list of instance ids, in spec order).
@@ -24,7 +24,8 @@ DEMO_OWNERS = ["alice@example.com", "bob@example.com", "Carol@Example.com ", "do
 
 
 def demo_spec():
-    """The demo organization: nested OUs, 36 accounts, owners, one suspended account."""
+    """The demo organization: nested OUs, 36 accounts, owners, one suspended account, and
+    instances in three regions and several states in every third account."""
     ous = {
         "Workloads": {"Prod": {"Payments": {}}, "Staging": {}, "Dev": {}},
         "Security": {},
@@ -41,7 +42,16 @@ def demo_spec():
         owner = DEMO_OWNERS[i % len(DEMO_OWNERS)]
         if owner:
             tags["owner"] = owner
-        accounts.append({"name": f"{team}-{i:02d}", "ou": ou, "tags": tags, "suspended": i == 35})
+        instances = []
+        if i % 3 == 0 and i < 33:
+            states = ["running", "running", "stopped", "terminated"]
+            regions = ["us-east-1", "eu-west-1", "ap-southeast-2"]
+            for j in range(1 + i % 4):
+                instance_tags = {"Name": f"{team}-app-{j}"}
+                if j % 2 == 0 and owner:
+                    instance_tags["owner"] = owner if j == 0 else owner.upper()
+                instances.append({"region": regions[(i + j) % 3], "state": states[(i + j) % 4], "tags": instance_tags})
+        accounts.append({"name": f"{team}-{i:02d}", "ou": ou, "tags": tags, "suspended": i == 35, "instances": instances})
     return {"ous": ous, "accounts": accounts}
 
 
@@ -89,6 +99,9 @@ def seed(endpoint_url, spec, region="us-east-1"):
     create_ous(org, root_id, spec.get("ous", {}), "", ous)
     accounts = {}
     instances = {}
+    management = organization["MasterAccountId"]
+    if spec.get("management_instances"):
+        instances["management"] = launch_instances(endpoint_url, management, spec["management_instances"])
     for account in spec.get("accounts", []):
         name = account["name"]
         email = account.get("email", f"{name}@example.com")
@@ -105,7 +118,8 @@ def seed(endpoint_url, spec, region="us-east-1"):
             instances[name] = launch_instances(endpoint_url, account_id, account["instances"])
         if account.get("suspended"):
             org.close_account(AccountId=account_id)
-    return {"organization_id": organization["Id"], "root_id": root_id, "ous": ous, "accounts": accounts, "instances": instances}
+    return {"organization_id": organization["Id"], "management_account_id": management, "root_id": root_id,
+            "ous": ous, "accounts": accounts, "instances": instances}
 
 
 def main():

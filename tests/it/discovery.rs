@@ -194,9 +194,11 @@ print(json.dumps(out))
     );
     let files: Value = serde_json::from_slice(&output.stdout).unwrap();
     for table in orglake::schema::all_tables() {
-        let written = files[table.name()]
-            .as_array()
-            .unwrap_or_else(|| panic!("no files for {}", table.name()));
+        // The foreign org has no instances: the EC2 tables are empty and have no files.
+        let Some(written) = files[table.name()].as_array() else {
+            assert!(table.name().starts_with("ec2_"), "no files for {}", table.name());
+            continue;
+        };
         let expected: Vec<&str> = table.file_schema.fields().iter().map(|f| f.name().as_str()).collect();
         let mut rows = 0;
         for file in written {

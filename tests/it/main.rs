@@ -1,6 +1,7 @@
 //! Integration tests: the real binary against a real AWS emulator (moto server).
 
 mod discovery;
+mod ec2;
 mod errors;
 mod lake_commit;
 mod policies;

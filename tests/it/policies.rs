@@ -1,4 +1,5 @@
-//! The shipped IAM policies grant exactly the AWS actions the code calls.
+//! The shipped IAM policies grant exactly the AWS actions the code calls: the scanner's
+//! (Organizations, AssumeRole, the lake bucket) and the member role's (read-only inventory).
 //!
 //! Every AWS call in `pipeline/` names its action when it maps errors
 //! (`aws.error("service:Action", ..)`); this test collects those names and compares them
@@ -59,7 +60,7 @@ fn policy_actions(file: &str) -> BTreeSet<String> {
 }
 
 #[test]
-fn the_scanner_policy_grants_exactly_the_actions_the_code_calls() {
+fn the_policies_grant_exactly_the_actions_the_code_calls() {
     let called: BTreeSet<String> = actions_called_by_code()
         .into_iter()
         .filter(|a| !NEEDS_NO_PERMISSION.contains(&a.as_str()))
@@ -68,9 +69,18 @@ fn the_scanner_policy_grants_exactly_the_actions_the_code_calls() {
         called.contains("organizations:ListAccountsForParent"),
         "the collector finds calls: {called:?}"
     );
-    let granted: BTreeSet<String> = policy_actions("scanner-policy.json")
-        .into_iter()
+    let scanner = policy_actions("scanner-policy.json");
+    let member = policy_actions("member-read-policy.json");
+    let both: Vec<_> = scanner.intersection(&member).collect();
+    assert!(
+        both.is_empty(),
+        "granted to both the scanner and the member role: {both:?}"
+    );
+    let granted: BTreeSet<String> = scanner
+        .iter()
+        .chain(&member)
         .filter(|a| !a.starts_with("s3:"))
+        .cloned()
         .collect();
     let missing: Vec<_> = called.difference(&granted).collect();
     let unused: Vec<_> = granted.difference(&called).collect();

@@ -41,13 +41,14 @@ fn free_port() -> u16 {
 }
 
 fn http_get(port: u16, path: &str) -> Option<String> {
+    http_request(port, "GET", path)
+}
+
+fn http_request(port: u16, method: &str, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    let head = "HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    write!(stream, "{method} {path} {head}").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let body = response
@@ -97,6 +98,11 @@ impl Moto {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Forgets every resource (moto's reset), as if AWS had started over.
+    pub fn reset(&self) {
+        http_request(self.port, "POST", "/moto-api/reset").expect("moto reset");
+    }
+
     /// Seeds an organization from a JSON spec (see scripts/seed_org.py) with boto3.
     pub fn seed(&self, spec: &Value) -> Seeded {
         let dir = tempfile::tempdir().unwrap();
@@ -144,6 +150,21 @@ impl Seeded {
             .to_string()
     }
 
+    /// Instance ids launched in the account named `name` (or `management`), in spec order.
+    pub fn instances(&self, name: &str) -> Vec<String> {
+        self.0["instances"][name]
+            .as_array()
+            .unwrap_or_else(|| panic!("no instances for {name}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The management account id.
+    pub fn management_account(&self) -> String {
+        self.0["management_account_id"].as_str().unwrap().to_string()
+    }
+
     /// The organization id.
     pub fn organization_id(&self) -> String {
         self.0["organization_id"].as_str().unwrap().to_string()
@@ -164,8 +185,8 @@ fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
     command
 }
 
@@ -174,9 +195,12 @@ pub fn python_command() -> Command {
     clean_command(python())
 }
 
-/// The orglake binary in a clean environment.
+/// The orglake binary in a clean environment. It scans one region unless a test passes
+/// `--regions` (flags beat the environment): moto is slow to set up a region.
 pub fn orglake() -> Command {
-    clean_command(env!("CARGO_BIN_EXE_orglake"))
+    let mut command = clean_command(env!("CARGO_BIN_EXE_orglake"));
+    command.env("ORGLAKE_REGIONS", "us-east-1");
+    command
 }
 
 /// Runs orglake with `args` and returns its output.

@@ -11,6 +11,7 @@ rule matches it. Rules (JSON list, re-read on every request so a test can change
      "fault": "deny" | "throttle" | "error500" | "delay" | "drop",
      "code": "Throttling",            # optional error code for throttle / deny
      "rate": 1.0,                     # optional: fraction of matching calls affected
+     "times": 3,                      # optional: only the first N matching calls are affected
      "delay_ms": 50}                  # for "delay" (then forwarded)
 
 Counts of requests per action are served at GET /__proxy/counts (JSON).
@@ -26,6 +27,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 COUNTS = {}
+HITS = {}
 COUNTS_LOCK = threading.Lock()
 
 XML_ERROR = """<?xml version="1.0" encoding="UTF-8"?>
@@ -63,13 +65,19 @@ class Handler(BaseHTTPRequestHandler):
         action = action_of(self.headers, self.path, body)
         with COUNTS_LOCK:
             COUNTS[action] = COUNTS.get(action, 0) + 1
-        for rule in load_rules(self.server.rules_path):
+        for index, rule in enumerate(load_rules(self.server.rules_path)):
             if rule.get("action") not in (None, action):
                 continue
             if rule.get("contains") and rule["contains"] not in body.decode("utf-8", "replace") + self.path:
                 continue
             if random.random() >= rule.get("rate", 1.0):
                 continue
+            if "times" in rule:
+                with COUNTS_LOCK:
+                    used = HITS.get(index, 0)
+                    if used >= rule["times"]:
+                        continue
+                    HITS[index] = used + 1
             fault = rule["fault"]
             if fault == "delay":
                 time.sleep(rule.get("delay_ms", 50) / 1000)
@@ -90,7 +98,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("X-Amz-Target"):
             payload = json.dumps({"__type": code, "message": message}).encode()
             return self.reply(status, payload, "application/x-amz-json-1.1", {"x-amzn-ErrorType": code})
-        template = EC2_ERROR if "ec2." in (self.headers.get("Authorization") or "") else XML_ERROR
+        template = EC2_ERROR if "/ec2/aws4_request" in (self.headers.get("Authorization") or "") else XML_ERROR
         return self.reply(status, template.format(code=code, message=message).encode(), "text/xml")
 
     def reply(self, status, payload, content_type, extra=None):

@@ -1,0 +1,217 @@
+//! CSV exports for spreadsheet users: one file per table and snapshot, streamed to the
+//! lake, with nested values as JSON and formula-like cells neutralised.
+
+use std::borrow::Cow;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::datatypes::DataType;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use object_store::buffered::BufWriter;
+use object_store::path::Path;
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+
+use crate::error::{Error, Result};
+use crate::lake::Lake;
+
+/// The export queries: (lake table, file name prefix, SQL).
+pub const EXPORTS: &[(&str, &str, &str)] = &[(
+    "ec2_instances",
+    "EC2_INSTANCES",
+    include_str!("../queries/exports/ec2_instances.sql"),
+)];
+
+/// Characters that make a spreadsheet (Excel, LibreOffice, Google Sheets, QuickSight)
+/// treat a cell as a formula when they start it.
+const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
+/// Prefixes a formula-like text cell with `'`, so that it is shown, not run.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// Object path of an export file.
+pub fn export_path(lake: &Lake, table: &str, snapshot_date: &str, file_name: &str) -> Path {
+    lake.table_path("exports")
+        .join(table)
+        .join(format!("snapshot_date={snapshot_date}"))
+        .join(file_name)
+}
+
+/// Runs each export query and writes its CSV; returns (table, path) of every file.
+pub async fn write_exports(
+    ctx: &SessionContext,
+    lake: &Lake,
+    snapshot_date: &str,
+    stamp: &str,
+) -> Result<Vec<(String, String)>> {
+    let mut written = Vec::new();
+    for (table, prefix, sql) in EXPORTS {
+        let path = export_path(lake, table, snapshot_date, &format!("{prefix}_{stamp}.csv"));
+        let mut stream = ctx.sql(sql).await?.execute_stream().await?;
+        let mut out = BufWriter::new(lake.store(), path.clone());
+        let mut header_written = false;
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            let bytes = csv_bytes(&batch, !header_written)?;
+            header_written = true;
+            out.write_all(&bytes)
+                .await
+                .map_err(|e| Error::lake(path.to_string(), e))?;
+        }
+        out.shutdown().await.map_err(|e| Error::lake(path.to_string(), e))?;
+        written.push((table.to_string(), lake.display_path(&path)));
+    }
+    Ok(written)
+}
+
+/// Renders a batch as CSV rows (with the header row first when asked).
+pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| Error::Schema(format!("csv: {e}"));
+    if header {
+        let names: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
+        writer.write_record(&names).map_err(csv_error)?;
+    }
+    let options = FormatOptions::default().with_null("");
+    let formatters = batch
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut record: Vec<String> = Vec::with_capacity(batch.num_columns());
+    for row in 0..batch.num_rows() {
+        record.clear();
+        for (column, formatter) in batch.columns().iter().zip(&formatters) {
+            let cell = match column.data_type() {
+                _ if column.is_null(row) => String::new(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                    neutralise(&formatter.value(row).to_string()).into_owned()
+                }
+                DataType::Map(..) | DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) => {
+                    neutralise(&json_value(column, row).to_string()).into_owned()
+                }
+                _ => formatter.value(row).to_string(),
+            };
+            record.push(cell);
+        }
+        writer.write_record(&record).map_err(csv_error)?;
+    }
+    writer.into_inner().map_err(|e| Error::Schema(format!("csv: {e}")))
+}
+
+/// One nested value as JSON: maps as objects, lists as arrays, scalars as strings.
+fn json_value(column: &ArrayRef, row: usize) -> Value {
+    if column.is_null(row) {
+        return Value::Null;
+    }
+    match column.data_type() {
+        DataType::Map(..) => {
+            let entries = column.as_map().value(row);
+            let (keys, values) = (entries.column(0).clone(), entries.column(1).clone());
+            let object = (0..entries.len())
+                .map(|i| (scalar_text(&keys, i), json_value(&values, i)))
+                .collect();
+            Value::Object(object)
+        }
+        DataType::List(_) => {
+            let items = column.as_list::<i32>().value(row);
+            Value::Array((0..items.len()).map(|i| json_value(&items, i)).collect())
+        }
+        DataType::Struct(fields) => {
+            let array = column.as_struct();
+            let object = fields
+                .iter()
+                .zip(array.columns())
+                .map(|(f, c)| (f.name().clone(), json_value(c, row)))
+                .collect();
+            Value::Object(object)
+        }
+        DataType::Boolean => Value::Bool(column.as_boolean().value(row)),
+        _ => Value::String(scalar_text(column, row)),
+    }
+}
+
+fn scalar_text(column: &ArrayRef, row: usize) -> String {
+    ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())
+        .map(|f| f.value(row).to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_like_cells_are_neutralised_and_others_kept() {
+        for risky in ["=1+1", "+SUM(A1)", "-2", "@cmd", "\t=x", "\r=x", "=cmd|' /C calc'!A0"] {
+            assert_eq!(neutralise(risky), format!("'{risky}"));
+        }
+        for safe in ["", "web", "a=b", " =x", "'quoted", "平台"] {
+            assert_eq!(neutralise(safe), safe);
+        }
+    }
+
+    #[test]
+    fn nested_values_become_json_and_survive_a_csv_round_trip() {
+        let table = crate::schema::table("accounts").unwrap();
+        #[derive(serde::Serialize)]
+        struct Row {
+            account_id: &'static str,
+            account_name: &'static str,
+            email: Option<&'static str>,
+            arn: Option<&'static str>,
+            status: Option<&'static str>,
+            joined_method: Option<&'static str>,
+            joined_at: Option<&'static str>,
+            ou_id: &'static str,
+            ou_path: &'static str,
+            owner_tag: Option<&'static str>,
+            tags: std::collections::BTreeMap<&'static str, &'static str>,
+            scanned: bool,
+        }
+        let tags = [("owner", "=HYPERLINK(\"x\")"), ("note", "a, \"b\"\nc")]
+            .into_iter()
+            .collect();
+        let row = Row {
+            account_id: "111111111111",
+            account_name: "-x",
+            email: None,
+            arn: None,
+            status: None,
+            joined_method: None,
+            joined_at: None,
+            ou_id: "r-ab12",
+            ou_path: "Root",
+            owner_tag: Some("@me"),
+            tags,
+            scanned: true,
+        };
+        let batch = crate::batch::rows_to_batch(table, "run", &[row]).unwrap();
+        let bytes = csv_bytes(&batch, true).unwrap();
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let headers = reader.headers().unwrap().clone();
+        let record = reader.records().next().unwrap().unwrap();
+        let get = |name: &str| {
+            record
+                .get(headers.iter().position(|h| h == name).unwrap())
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(get("account_name"), "'-x");
+        assert_eq!(get("owner_tag"), "'@me");
+        assert_eq!(get("email"), "");
+        let tags: Value = serde_json::from_str(&get("tags")).unwrap();
+        assert_eq!(
+            tags["owner"], "=HYPERLINK(\"x\")",
+            "JSON starts with {{, so it is safe as is"
+        );
+        assert_eq!(tags["note"], "a, \"b\"\nc");
+    }
+}

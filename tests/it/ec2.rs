@@ -1,0 +1,288 @@
+//! EC2 inventory against an organization seeded by someone else.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::support::{FaultProxy, Moto, python_command, query, repo_root, run_orglake};
+
+const REGIONS: &str = "us-east-1,eu-west-1,ap-southeast-2";
+
+fn awkward_tags() -> Value {
+    json!({"Name": "web, \"front\"\nline two", "owner": "=SUM(A1)", "ключ": "значение 🚀", "cost": "+1", "Owner2": "@x"})
+}
+
+fn ec2_org() -> Value {
+    json!({
+        "ous": {"Apps": {}},
+        "accounts": [
+            {"name": "busy", "ou": "Apps", "tags": {"owner": "team@example.com"}, "instances": [
+                {"region": "us-east-1", "state": "running", "tags": awkward_tags()},
+                {"region": "us-east-1", "state": "stopped", "image": "missing"},
+                {"region": "eu-west-1", "state": "running", "tags": {"Name": "eu"}},
+                {"region": "ap-southeast-2", "state": "terminated"}
+            ]},
+            {"name": "quiet", "ou": "Apps"}
+        ]
+    })
+}
+
+/// What boto3 sees, as a set of canonical JSON strings.
+fn boto3_view(endpoint: &str, accounts: &[String]) -> BTreeSet<String> {
+    let output = python_command()
+        .arg(repo_root().join("tests/support/ec2_view.py"))
+        .args([endpoint, &accounts.join(","), REGIONS])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap().to_string())
+        .collect()
+}
+
+fn orglake_view(lake: &Path) -> BTreeSet<String> {
+    let rows = query(
+        lake,
+        "SELECT account_id, region, instance_id, state, image_name, tags FROM latest_ec2_instances",
+    );
+    rows.into_iter()
+        .map(|mut r| {
+            // JSON lines leave out nulls; boto3's view has them.
+            for (key, empty) in [("tags", json!({})), ("image_name", Value::Null)] {
+                if r[key].is_null() {
+                    r[key] = empty;
+                }
+            }
+            r.to_string()
+        })
+        .collect()
+}
+
+fn exported_csv(lake: &Path) -> Vec<csv::StringRecord> {
+    let dir = std::fs::read_dir(lake.join("exports/ec2_instances"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let file = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    let name = file.file_name().unwrap().to_str().unwrap().to_string();
+    assert!(name.starts_with("EC2_INSTANCES_o-") && name.ends_with(".csv"), "{name}");
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let mut records = vec![reader.headers().unwrap().clone()];
+    records.extend(reader.records().map(|r| r.unwrap()));
+    records
+}
+
+#[test]
+fn the_inventory_holds_exactly_what_boto3_sees() {
+    let moto = Moto::start();
+    let org = moto.seed(&ec2_org());
+    let lake = tempfile::tempdir().unwrap();
+    let output = run_orglake(&[
+        "run",
+        "--ou-id",
+        &org.ou("Apps"),
+        "--regions",
+        REGIONS,
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let accounts = [org.account("busy"), org.account("quiet")];
+    let expected = boto3_view(&moto.url(), &accounts);
+    assert_eq!(expected.len(), 4, "the seed made four instances: {expected:?}");
+    assert_eq!(orglake_view(lake.path()), expected);
+
+    let missing_ami = query(
+        lake.path(),
+        "SELECT image_id, image_name FROM ec2_instances WHERE state = 'stopped'",
+    );
+    assert_eq!(
+        missing_ami[0]["image_name"],
+        Value::Null,
+        "an AMI that does not exist is a null, not an error"
+    );
+    let joined = query(
+        lake.path(),
+        "SELECT DISTINCT account_name, ou_path, account_owner, first_seen = last_seen AS new FROM ec2_instances",
+    );
+    assert_eq!(
+        joined,
+        vec![json!({"account_name": "busy", "ou_path": "Root/Apps", "account_owner": "team@example.com", "new": true})]
+    );
+    let owners = query(
+        lake.path(),
+        "SELECT owner_tag, name_tag FROM ec2_instances WHERE region = 'us-east-1' AND state = 'running'",
+    );
+    assert_eq!(
+        owners,
+        vec![json!({"owner_tag": "=SUM(A1)", "name_tag": "web, \"front\"\nline two"})],
+        "the table keeps values raw"
+    );
+
+    let quiet = query(
+        lake.path(),
+        &format!(
+            "SELECT status, message FROM account_status WHERE account_id = '{}' AND stage = 'ec2' AND region IS NULL",
+            accounts[1]
+        ),
+    );
+    assert_eq!(
+        quiet,
+        vec![json!({"status": "no_data", "message": "no instances in any scanned region"})]
+    );
+
+    let records = exported_csv(lake.path());
+    let header = &records[0];
+    assert_eq!(
+        &header.iter().take(6).collect::<Vec<_>>(),
+        &[
+            "AccountId",
+            "AccountName",
+            "OUPath",
+            "AccountOwner",
+            "Region",
+            "InstanceId"
+        ]
+    );
+    assert_eq!(records.len(), 5, "header + four instances");
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let web = records
+        .iter()
+        .find(|r| r.get(col("InstanceName")) == Some("web, \"front\"\nline two"))
+        .expect("the tagged instance, with its comma, quotes and newline intact");
+    assert_eq!(web.get(col("OwnerTag")), Some("'=SUM(A1)"), "formula neutralised");
+    let tags: Value = serde_json::from_str(web.get(col("Tags")).unwrap()).unwrap();
+    assert_eq!(tags, awkward_tags(), "tags as JSON, complete");
+}
+
+#[test]
+fn history_keeps_first_seen_and_applies_the_terminated_cutoff() {
+    let moto = Moto::start();
+    let org = moto.seed(&json!({
+        "management_instances": [
+            {"region": "us-east-1", "state": "running", "tags": {"Name": "stays"}},
+            {"region": "us-east-1", "state": "terminated", "tags": {"Name": "terminated-now"}}
+        ]
+    }));
+    let (stays, terminated) = (
+        org.instances("management")[0].clone(),
+        org.instances("management")[1].clone(),
+    );
+    let account = org.management_account();
+    let lake = tempfile::tempdir().unwrap();
+    let warehouse = lake.path().to_str().unwrap();
+    let now = chrono::Utc::now();
+    let day = |n: i64| (now + chrono::Duration::days(n) - chrono::Duration::hours(1)).to_rfc3339();
+    let run = |endpoint: &str, as_of: &str| {
+        let output = run_orglake(&[
+            "run",
+            "--account",
+            &account,
+            "--regions",
+            "us-east-1",
+            "--endpoint-url",
+            endpoint,
+            "--warehouse",
+            warehouse,
+            "--as-of",
+            as_of,
+        ]);
+        assert!(
+            output.status.success(),
+            "run at {as_of} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let latest = || {
+        query(
+            lake.path(),
+            "SELECT instance_id, state, observed, first_seen, terminated_at IS NOT NULL AS has_end FROM latest_ec2_instances ORDER BY instance_id",
+        )
+    };
+    let state_of = |rows: &[Value], id: &str| rows.iter().find(|r| r["instance_id"] == json!(id)).cloned();
+
+    // Day 1: both present; the terminated one carries the time from its transition reason.
+    run(&moto.url(), &day(1));
+    let day1 = latest();
+    assert_eq!(day1.len(), 2);
+    let first_seen = state_of(&day1, &stays).unwrap()["first_seen"].clone();
+    assert_eq!(state_of(&day1, &terminated).unwrap()["has_end"], json!(true));
+
+    // Day 10: first_seen survives; the terminated instance (terminated today) is still kept.
+    run(&moto.url(), &day(10));
+    let day10 = latest();
+    assert_eq!(state_of(&day10, &stays).unwrap()["first_seen"], first_seen);
+    assert_eq!(state_of(&day10, &terminated).unwrap()["state"], json!("terminated"));
+
+    // The instances vanish from the API (AWS drops terminated instances after about an hour).
+    moto.reset();
+    moto.seed(&json!({}));
+    run(&moto.url(), &day(12));
+    let day12 = latest();
+    let vanished = state_of(&day12, &stays).expect("a vanished instance is carried forward");
+    assert_eq!(vanished["state"], json!("terminated"));
+    assert_eq!(vanished["observed"], json!("vanished"));
+    assert_eq!(vanished["first_seen"], first_seen);
+
+    // Day 20: terminated longer than 15 days ago for the one terminated on day 0; the one
+    // last seen on day 10 is within 15 days; day 26: both gone.
+    run(&moto.url(), &day(20));
+    let day20 = latest();
+    assert!(
+        state_of(&day20, &terminated).is_none(),
+        "terminated > 15 days ago: dropped"
+    );
+    assert!(
+        state_of(&day20, &stays).is_some(),
+        "vanished after day 10: still kept on day 20"
+    );
+    run(&moto.url(), &day(26));
+    assert_eq!(latest(), Vec::<Value>::new(), "past the retention, nothing is left");
+}
+
+#[test]
+fn throttled_describe_instances_is_retried_and_loses_nothing() {
+    let moto = Moto::start();
+    let org = moto.seed(&ec2_org());
+    let proxy = FaultProxy::start(&moto.url());
+    proxy.set_rules(
+        json!([{"action": "DescribeInstances", "fault": "throttle", "code": "RequestLimitExceeded", "times": 6}]),
+    );
+    let lake = tempfile::tempdir().unwrap();
+    let output = run_orglake(&[
+        "run",
+        "--ou-id",
+        &org.ou("Apps"),
+        "--regions",
+        REGIONS,
+        "--endpoint-url",
+        &proxy.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let calls = proxy.counts()["DescribeInstances"].as_u64().unwrap();
+    assert_eq!(
+        calls,
+        6 + 6,
+        "two accounts x three regions, plus the six throttled attempts retried"
+    );
+    let expected = boto3_view(&moto.url(), &[org.account("busy"), org.account("quiet")]);
+    assert_eq!(orglake_view(lake.path()), expected);
+}
