@@ -1,5 +1,5 @@
 # The two commands of the README. Both do all set-up themselves on a fresh machine.
-.PHONY: demo test
+.PHONY: demo test bench
 
 ## demo: start moto, seed a demo organization, run orglake into demo/lake, query it
 demo:
@@ -8,3 +8,7 @@ demo:
 ## test: install moto and run the whole test suite
 test:
 	bash scripts/test.sh
+
+## bench: the EC2 scan benchmark (release build; not part of `make test`)
+bench:
+	bash scripts/bench.sh $(ARGS)

@@ -16,12 +16,42 @@ use tokio::io::AsyncWriteExt;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 
-/// The export queries: (lake table, file name prefix, SQL).
-pub const EXPORTS: &[(&str, &str, &str)] = &[(
-    "ec2_instances",
-    "EC2_INSTANCES",
-    include_str!("../queries/exports/ec2_instances.sql"),
-)];
+/// The export queries: (lake table, file name template, SQL). In names, `{org}` is the
+/// organization id, `{datetime}` the run's start (YYYY-MM-DD_HH-MM-SS, UTC) and `{suffix}`
+/// the random part of the run id.
+pub const EXPORTS: &[(&str, &str, &str)] = &[
+    (
+        "ec2_instances",
+        "EC2_INSTANCES_{org}_{datetime}_{suffix}.csv",
+        include_str!("../queries/exports/ec2_instances.sql"),
+    ),
+    (
+        "iam_users",
+        "IAM_USER_TAGS_{org}_combined_{datetime}.csv",
+        include_str!("../queries/exports/iam_users.sql"),
+    ),
+];
+
+/// What export file names are made of.
+#[derive(Debug, Clone)]
+pub struct ExportNaming {
+    /// The organization id.
+    pub organization_id: String,
+    /// The run's start, formatted YYYY-MM-DD_HH-MM-SS.
+    pub datetime: String,
+    /// The random part of the run id.
+    pub suffix: String,
+}
+
+impl ExportNaming {
+    /// Fills a file name template.
+    pub fn file_name(&self, template: &str) -> String {
+        template
+            .replace("{org}", &self.organization_id)
+            .replace("{datetime}", &self.datetime)
+            .replace("{suffix}", &self.suffix)
+    }
+}
 
 /// Characters that make a spreadsheet (Excel, LibreOffice, Google Sheets, QuickSight)
 /// treat a cell as a formula when they start it.
@@ -49,11 +79,11 @@ pub async fn write_exports(
     ctx: &SessionContext,
     lake: &Lake,
     snapshot_date: &str,
-    stamp: &str,
+    naming: &ExportNaming,
 ) -> Result<Vec<(String, String)>> {
     let mut written = Vec::new();
-    for (table, prefix, sql) in EXPORTS {
-        let path = export_path(lake, table, snapshot_date, &format!("{prefix}_{stamp}.csv"));
+    for (table, template, sql) in EXPORTS {
+        let path = export_path(lake, table, snapshot_date, &naming.file_name(template));
         let mut stream = ctx.sql(sql).await?.execute_stream().await?;
         let mut out = BufWriter::new(lake.store(), path.clone());
         let mut header_written = false;

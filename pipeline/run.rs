@@ -11,8 +11,9 @@ use crate::batch::rows_to_batch;
 use crate::config::Config;
 use crate::discover::{AccountRecord, OWNER_TAG_KEY, discover};
 use crate::error::Result;
-use crate::export;
+use crate::export::{self, ExportNaming};
 use crate::extract::ec2::{Ec2Settings, Ec2Sinks};
+use crate::extract::iam_users::IamSettings;
 use crate::lake::{Lake, S3Options};
 use crate::query;
 use crate::scan::Sources;
@@ -25,6 +26,10 @@ use crate::transform::{self, RunInputs};
 /// Environment variable that makes a run sleep this many milliseconds after writing its
 /// data and before its manifest: a hook for crash tests (kill the process in that window).
 pub const PAUSE_BEFORE_MANIFEST_ENV: &str = "ORGLAKE_TEST_PAUSE_BEFORE_MANIFEST_MS";
+
+/// IAM users of one account whose details are read at once: IAM's request limits are
+/// low, shared by the whole account, and cannot be raised.
+const IAM_USER_CONCURRENCY: usize = 4;
 
 /// Whether every account and stage succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +143,7 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     .await?;
     let (instances, instances_task) = staging_sink(&staging, "ec2_instances_extracted", &run_id)?;
     let (images, images_task) = staging_sink(&staging, "ec2_images_extracted", &run_id)?;
+    let (users, users_task) = staging_sink(&staging, "iam_users_extracted", &run_id)?;
     let settings = Ec2Settings {
         regions: config.regions.clone(),
         region_concurrency: config.region_concurrency,
@@ -145,11 +151,19 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     };
     let sources = Sources {
         ec2: (settings, Ec2Sinks { instances, images }),
+        iam_users: (
+            IamSettings {
+                user_concurrency: IAM_USER_CONCURRENCY,
+                as_of,
+            },
+            users,
+        ),
     };
     let outcomes = scan_accounts(&aws, config, &discovery.accounts, &sources).await;
     drop(sources); // closes the sinks, so the writer tasks can finish
     sink::join(instances_task).await?;
     sink::join(images_task).await?;
+    sink::join(users_task).await?;
 
     let mut table_rows = BTreeMap::new();
     table_rows.insert(
@@ -173,16 +187,15 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     };
     transform::register_inputs(&ctx, &inputs).await?;
     table_rows.extend(transform::run_transforms(&ctx, &lake, &snapshot_date, &run_id).await?);
-    let suffix = run_id.rsplit('-').next().unwrap_or_default();
-    let stamp = format!(
-        "{}_{}_{suffix}",
-        discovery.organization_id,
-        started_at.format("%Y-%m-%d_%H-%M-%S")
-    );
+    let naming = ExportNaming {
+        organization_id: discovery.organization_id.clone(),
+        datetime: started_at.format("%Y-%m-%d_%H-%M-%S").to_string(),
+        suffix: run_id.rsplit('-').next().unwrap_or_default().to_string(),
+    };
     // A new session lists the files the transforms just wrote.
     let export_ctx = query::session(&lake).await?;
     transform::register_inputs(&export_ctx, &inputs).await?;
-    let exports = export::write_exports(&export_ctx, &lake, &snapshot_date, &stamp).await?;
+    let exports = export::write_exports(&export_ctx, &lake, &snapshot_date, &naming).await?;
 
     let counts = AccountCounts::of(&discovery.accounts, &outcomes);
     let status = if counts.failed == 0 {

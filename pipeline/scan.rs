@@ -11,6 +11,8 @@ use crate::config::Config;
 use crate::discover::AccountRecord;
 use crate::error::{Error, Result};
 use crate::extract::ec2::{self, Ec2Settings, Ec2Sinks};
+use crate::extract::iam_users::{self, IamSettings};
+use crate::sink::Sink;
 use crate::status::{StageOutcome, status};
 
 /// Stage names recorded in `account_status`.
@@ -75,6 +77,8 @@ pub async fn scan_accounts(
 pub struct Sources {
     /// The EC2 source.
     pub ec2: (Ec2Settings, Ec2Sinks),
+    /// The IAM users source.
+    pub iam_users: (IamSettings, Sink),
 }
 
 async fn scan_account(
@@ -106,7 +110,13 @@ async fn scan_account(
     outcomes.push(timer.finish(status::OK, None));
     let sdk = aws.for_account(credentials, None);
     let (settings, sinks) = &sources.ec2;
-    outcomes.extend(ec2::extract_account(aws, &sdk, id, settings, sinks).await);
+    let (iam_settings, iam_sink) = &sources.iam_users;
+    let (ec2_outcomes, iam_outcome) = tokio::join!(
+        ec2::extract_account(aws, &sdk, id, settings, sinks),
+        iam_users::extract_account(aws, &sdk, id, iam_settings, iam_sink)
+    );
+    outcomes.extend(ec2_outcomes);
+    outcomes.push(iam_outcome);
     tracing::debug!(account = %id, "account scanned");
     outcomes
 }

@@ -19,6 +19,7 @@ const SCHEMA_FILES: &[(&str, &str)] = &[
     ("account_status", include_str!("../schemas/account_status.toml")),
     ("ec2_instances", include_str!("../schemas/ec2_instances.toml")),
     ("ec2_images", include_str!("../schemas/ec2_images.toml")),
+    ("iam_users", include_str!("../schemas/iam_users.toml")),
     ("runs", include_str!("../schemas/runs.toml")),
 ];
 
@@ -28,12 +29,12 @@ const STAGING_FILES: &[(&str, &str)] = &[
         "ec2_instances_extracted",
         include_str!("../schemas/staging/ec2_instances_extracted.toml"),
     ),
-    (
-        "ec2_images_extracted",
-        include_str!("../schemas/staging/ec2_images_extracted.toml"),
-    ),
     ("run_params", include_str!("../schemas/staging/run_params.toml")),
 ];
+
+/// Lake tables whose extraction stages exactly their file columns, as `<table>_extracted`
+/// (no schema file of their own: one source of truth).
+const STAGED_AS_IS: &[&str] = &["ec2_images", "iam_users"];
 
 /// Time zone of every timestamp column.
 pub const UTC: &str = "UTC";
@@ -114,7 +115,24 @@ pub fn all_tables() -> &'static [Table] {
 /// Every staging table (inside one run only).
 pub fn staging_tables() -> &'static [Table] {
     static TABLES: OnceLock<Vec<Table>> = OnceLock::new();
-    TABLES.get_or_init(|| parse_all(STAGING_FILES))
+    TABLES.get_or_init(|| {
+        let mut tables = parse_all(STAGING_FILES);
+        for name in STAGED_AS_IS {
+            let lake = all_tables()
+                .iter()
+                .find(|t| t.name() == *name)
+                .expect("STAGED_AS_IS names a lake table");
+            let mut def = lake.def.clone();
+            def.table = format!("{name}_extracted");
+            def.columns.retain(|c| !c.partition);
+            tables.push(Table {
+                def,
+                file_schema: lake.file_schema.clone(),
+                partition_fields: Vec::new(),
+            });
+        }
+        tables
+    })
 }
 
 /// Looks a lake or staging table up by name.

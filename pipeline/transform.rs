@@ -23,6 +23,7 @@ use crate::status::StageOutcome;
 pub const TRANSFORMS: &[(&str, &str)] = &[
     ("ec2_instances", include_str!("../queries/transform/ec2_instances.sql")),
     ("ec2_images", include_str!("../queries/transform/ec2_images.sql")),
+    ("iam_users", include_str!("../queries/transform/iam_users.sql")),
 ];
 
 /// What the transform SQL can see of the run in progress.

@@ -11,8 +11,12 @@ A spec is JSON: {"ous": {"Name": {"Child": {}}}, "accounts": [{"name": ..., "ou"
 "tags": {...}, "suspended": false, "instances": [{"region": "eu-west-1", "state": "running" |
 "stopped" | "terminated", "tags": {...}, "image": "default" | "missing"}]}], "management_instances": [...]}. Instances are
 launched in the member account through an assumed role, as a user of that account would.
+Accounts may also have "users": [{"name", "path", "groups": [...], "tags": {...}, "console": bool,
+"mfa": bool, "keys": N, "inactive_keys": N (the first N keys), "certs": N, "alias": "..."}],
+created in the account through an assumed role.
 Prints JSON: organization_id, root_id, ous (path -> id), accounts (name -> id),
-instances (account name -> list of instance ids, in spec order).
+instances (account name -> list of instance ids, in spec order), users (account name ->
+user name -> access key ids).
 """
 import argparse
 import json
@@ -83,6 +87,56 @@ def launch_instances(endpoint_url, account_id, specs):
     return ids
 
 
+def self_signed_certificate():
+    """A throwaway self-signed certificate (PEM) for signing-certificate fixtures."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "orglake-test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def create_users(endpoint_url, account_id, specs):
+    """IAM users as a person in the account would create them (see the module doc)."""
+    iam = member_session(endpoint_url, account_id, "us-east-1").client("iam", endpoint_url=endpoint_url)
+    made = {}
+    for spec in specs:
+        name = spec["name"]
+        kwargs = {"Path": spec["path"]} if spec.get("path") else {}
+        if spec.get("tags"):
+            kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in spec["tags"].items()]
+        iam.create_user(UserName=name, **kwargs)
+        for group in spec.get("groups", []):
+            try:
+                iam.create_group(GroupName=group)
+            except iam.exceptions.EntityAlreadyExistsException:
+                pass
+            iam.add_user_to_group(GroupName=group, UserName=name)
+        if spec.get("console"):
+            iam.create_login_profile(UserName=name, Password="Passw0rd!-not-real")
+        if spec.get("mfa"):
+            serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{name}-mfa")["VirtualMFADevice"]["SerialNumber"]
+            iam.enable_mfa_device(UserName=name, SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
+        keys = []
+        for k in range(spec.get("keys", 0)):
+            key = iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]
+            if k < spec.get("inactive_keys", 0):
+                iam.update_access_key(UserName=name, AccessKeyId=key, Status="Inactive")
+            keys.append(key)
+        for _ in range(spec.get("certs", 0)):
+            iam.upload_signing_certificate(UserName=name, CertificateBody=self_signed_certificate())
+        made[name] = keys
+    if specs and any(s.get("alias") for s in specs):
+        iam.create_account_alias(AccountAlias=next(s["alias"] for s in specs if s.get("alias")))
+    return made
+
+
 def create_ous(org, parent_id, tree, prefix, out):
     for name, children in tree.items():
         path = f"{prefix}/{name}" if prefix else name
@@ -99,6 +153,7 @@ def seed(endpoint_url, spec, region="us-east-1"):
     create_ous(org, root_id, spec.get("ous", {}), "", ous)
     accounts = {}
     instances = {}
+    users = {}
     management = organization["MasterAccountId"]
     if spec.get("management_instances"):
         instances["management"] = launch_instances(endpoint_url, management, spec["management_instances"])
@@ -114,12 +169,14 @@ def seed(endpoint_url, spec, region="us-east-1"):
         tags = account.get("tags", {})
         if tags:
             org.tag_resource(ResourceId=account_id, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        if account.get("users"):
+            users[name] = create_users(endpoint_url, account_id, account["users"])
         if account.get("instances"):
             instances[name] = launch_instances(endpoint_url, account_id, account["instances"])
         if account.get("suspended"):
             org.close_account(AccountId=account_id)
     return {"organization_id": organization["Id"], "management_account_id": management, "root_id": root_id,
-            "ous": ous, "accounts": accounts, "instances": instances}
+            "ous": ous, "accounts": accounts, "instances": instances, "users": users}
 
 
 def main():

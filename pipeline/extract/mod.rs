@@ -1,6 +1,7 @@
 //! Extraction: per-account sources that turn AWS API responses into rows.
 
 pub mod ec2;
+pub mod iam_users;
 
 use chrono::{DateTime, Utc};
 
