@@ -75,11 +75,18 @@ pub async fn register_listing(ctx: &SessionContext, lake: &Lake, table: &Table, 
     Ok(())
 }
 
-/// Runs one SQL statement over the lake.
+/// Runs one SQL statement over the lake. An empty result is one empty batch with the
+/// result's columns, so that it still renders a header.
 pub async fn run_sql(lake: &Lake, sql: &str) -> Result<Vec<RecordBatch>> {
     let ctx = session(lake).await?;
     let frame = ctx.sql(sql).await?;
-    Ok(frame.collect().await?)
+    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let batches = frame.collect().await?;
+    Ok(if batches.is_empty() {
+        vec![RecordBatch::new_empty(schema)]
+    } else {
+        batches
+    })
 }
 
 /// Renders batches in the chosen format.

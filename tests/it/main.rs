@@ -3,6 +3,7 @@
 mod discovery;
 mod ec2;
 mod errors;
+mod iam;
 mod lake_commit;
 mod policies;
 mod readme;
