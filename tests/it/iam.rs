@@ -241,3 +241,51 @@ fn throttled_iam_calls_are_retried_and_a_user_that_keeps_failing_is_kept_and_rep
         "alice, nobody, and bot three times (two retries)"
     );
 }
+
+#[test]
+fn throttling_on_every_per_user_call_is_absorbed_and_every_user_arrives_complete() {
+    let moto = Moto::start();
+    let org = moto.seed(&iam_org());
+    let proxy = FaultProxy::start(&moto.url());
+    let per_user = [
+        "ListAccessKeys",
+        "GetAccessKeyLastUsed",
+        "ListMFADevices",
+        "GetLoginProfile",
+        "ListSigningCertificates",
+    ];
+    let rules: Vec<Value> = per_user
+        .iter()
+        .map(|a| json!({"action": a, "fault": "throttle", "code": "Throttling", "times": 2}))
+        .collect();
+    proxy.set_rules(json!(rules));
+    let lake = tempfile::tempdir().unwrap();
+    let output = run_orglake(&[
+        "run",
+        "--ou-id",
+        &org.ou("Corp"),
+        "--endpoint-url",
+        &proxy.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let incomplete = query(
+        lake.path(),
+        "SELECT user_name FROM iam_users WHERE detail_error IS NOT NULL",
+    );
+    assert_eq!(incomplete, Vec::<Value>::new());
+    let expected = boto3_view(&moto.url(), &[org.account("people"), org.account("empty")]);
+    assert_eq!(orglake_view(lake.path()), expected);
+    let counts = proxy.counts();
+    for action in per_user {
+        assert!(
+            counts[action].as_u64().unwrap() >= 3,
+            "{action} was throttled and retried: {counts}"
+        );
+    }
+}
