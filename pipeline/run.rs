@@ -71,6 +71,9 @@ pub struct RunReport {
     pub accounts_skipped: usize,
     /// The failed stage outcomes.
     pub failures: Vec<StageOutcome>,
+    /// Accounts per stage and status (one status per account and stage; see
+    /// [`StageOutcome::rollup`]).
+    pub stage_accounts: BTreeMap<(String, String), usize>,
     /// Rows written per table.
     pub table_rows: BTreeMap<String, u64>,
     /// Where the lake is.
@@ -231,6 +234,7 @@ pub async fn run(config: &Config) -> Result<RunReport> {
         accounts_ok: counts.ok,
         accounts_failed: counts.failed,
         accounts_skipped: counts.skipped,
+        stage_accounts: StageOutcome::rollup(&outcomes),
         failures: outcomes.into_iter().filter(StageOutcome::is_failure).collect(),
         table_rows,
         warehouse: lake.display().to_string(),

@@ -52,6 +52,33 @@ impl StageOutcome {
         }
     }
 
+    /// Counts accounts per (stage, status), one status per account and stage: a failure
+    /// anywhere wins, then `ok` (data found), then `no_data`, then `skipped`. This is the
+    /// older scripts' success / authentication-failure / no-instances lists, as counts.
+    pub fn rollup(outcomes: &[StageOutcome]) -> std::collections::BTreeMap<(String, String), usize> {
+        let rank = |s: &str| match s {
+            status::AUTH_FAILED => 0,
+            status::ERROR => 1,
+            status::OK => 2,
+            status::NO_DATA => 3,
+            _ => 4,
+        };
+        let mut per_account: std::collections::BTreeMap<(&str, &str), &str> = Default::default();
+        for o in outcomes {
+            let entry = per_account
+                .entry((o.stage.as_str(), o.account_id.as_str()))
+                .or_insert(o.status.as_str());
+            if rank(&o.status) < rank(entry) {
+                *entry = o.status.as_str();
+            }
+        }
+        let mut counts = std::collections::BTreeMap::new();
+        for ((stage, _), status) in per_account {
+            *counts.entry((stage.to_string(), status.to_string())).or_insert(0) += 1;
+        }
+        counts
+    }
+
     /// True when the outcome counts as a failure of the account.
     pub fn is_failure(&self) -> bool {
         self.status == status::AUTH_FAILED || self.status == status::ERROR
@@ -93,5 +120,36 @@ impl StageTimer {
             error_code: error_code(err),
             ..self.finish(status, Some(err.to_string()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(account: &str, stage: &str, region: Option<&str>, s: &str) -> StageOutcome {
+        StageOutcome::start(account, stage, region).finish(s, None)
+    }
+
+    #[test]
+    fn rollup_keeps_one_status_per_account_and_failures_win() {
+        let outcomes = [
+            outcome("1", "ec2", Some("us-east-1"), status::OK),
+            outcome("1", "ec2", Some("eu-west-1"), status::NO_DATA),
+            outcome("2", "ec2", Some("us-east-1"), status::NO_DATA),
+            outcome("2", "ec2", None, status::NO_DATA),
+            outcome("3", "ec2", Some("us-east-1"), status::OK),
+            outcome("3", "ec2", Some("eu-west-1"), status::ERROR),
+            outcome("3", "ec2", Some("ap-east-1"), status::SKIPPED),
+            outcome("4", "assume_role", None, status::AUTH_FAILED),
+        ];
+        let counts = StageOutcome::rollup(&outcomes);
+        let get = |stage: &str, s: &str| counts.get(&(stage.to_string(), s.to_string())).copied().unwrap_or(0);
+        assert_eq!(
+            (get("ec2", "ok"), get("ec2", "no_data"), get("ec2", "error")),
+            (1, 1, 1)
+        );
+        assert_eq!(get("assume_role", "auth_failed"), 1);
+        assert_eq!(counts.values().sum::<usize>(), 4);
     }
 }

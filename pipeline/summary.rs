@@ -32,6 +32,20 @@ pub fn render(report: &RunReport) -> String {
     );
     let rows: Vec<String> = report.table_rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
     let _ = writeln!(out, "rows: {}", rows.join(", "));
+    let mut stages: Vec<(String, Vec<String>)> = Vec::new();
+    for ((stage, status), n) in &report.stage_accounts {
+        match stages.last_mut() {
+            Some((last, parts)) if last == stage => parts.push(format!("{n} {status}")),
+            _ => stages.push((stage.clone(), vec![format!("{n} {status}")])),
+        }
+    }
+    if !stages.is_empty() {
+        let line: Vec<String> = stages
+            .iter()
+            .map(|(stage, parts)| format!("{stage} {}", parts.join(" / ")))
+            .collect();
+        let _ = writeln!(out, "accounts by stage: {}", line.join("; "));
+    }
     for export in &report.exports {
         let _ = writeln!(out, "export: {export}");
     }
