@@ -95,6 +95,12 @@ pub struct ConfigArgs {
     /// Days a terminated instance stays in the inventory (default: 15).
     #[arg(long)]
     pub terminated_retention_days: Option<String>,
+    /// GenerateCredentialReport polls before an account's report is given up (default: 45).
+    #[arg(long)]
+    pub report_max_polls: Option<String>,
+    /// SNS topic to tell about failed accounts, one message per run (default: none).
+    #[arg(long)]
+    pub sns_topic_arn: Option<String>,
     /// Retries per AWS call after throttling or a transient error (default: 5).
     #[arg(long)]
     pub max_retries: Option<String>,
@@ -135,6 +141,8 @@ impl ConfigArgs {
         flags.set_flag("max_concurrency", single(&self.max_concurrency));
         flags.set_flag("region_concurrency", single(&self.region_concurrency));
         flags.set_flag("terminated_retention_days", single(&self.terminated_retention_days));
+        flags.set_flag("report_max_polls", single(&self.report_max_polls));
+        flags.set_flag("sns_topic_arn", single(&self.sns_topic_arn));
         flags.set_flag("max_retries", single(&self.max_retries));
         file.overlay(ConfigLayers::from_env(env)).overlay(flags).resolve()
     }

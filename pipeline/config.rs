@@ -21,6 +21,8 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 32;
 pub const DEFAULT_REGION_CONCURRENCY: usize = 8;
 /// Default number of days a terminated instance stays in the inventory.
 pub const DEFAULT_TERMINATED_RETENTION_DAYS: u32 = 15;
+/// Default number of credential report polls (the old system's limit).
+pub const DEFAULT_REPORT_MAX_POLLS: u32 = 45;
 /// Default number of retries after a throttled or failed call (the old scripts used 5).
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 /// Default region for the organization-wide calls (Organizations, STS).
@@ -114,6 +116,18 @@ const KEYS: &[KeySpec] = &[
         key: "terminated_retention_days",
         flag: "--terminated-retention-days",
         env: &["ORGLAKE_TERMINATED_RETENTION_DAYS"],
+        list: false,
+    },
+    KeySpec {
+        key: "report_max_polls",
+        flag: "--report-max-polls",
+        env: &["ORGLAKE_REPORT_MAX_POLLS"],
+        list: false,
+    },
+    KeySpec {
+        key: "sns_topic_arn",
+        flag: "--sns-topic-arn",
+        env: &["ORGLAKE_SNS_TOPIC_ARN", "SNS_TOPIC_ARN"],
         list: false,
     },
     KeySpec {
@@ -213,8 +227,22 @@ pub struct Config {
     pub region_concurrency: usize,
     /// Days a terminated instance is kept, counted from its termination.
     pub terminated_retention_days: u32,
+    /// GenerateCredentialReport polls before an account's report is given up.
+    pub report_max_polls: u32,
+    /// SNS topic told about failed accounts, once per run.
+    pub sns_topic_arn: Option<String>,
     /// Retries after a throttled or transient failure, per call.
     pub max_retries: u32,
+}
+
+impl Config {
+    /// Settings of the credential report source.
+    pub fn report_settings(&self) -> crate::extract::credential_report::ReportSettings {
+        crate::extract::credential_report::ReportSettings {
+            max_polls: self.report_max_polls,
+            ..Default::default()
+        }
+    }
 }
 
 impl ConfigLayers {
@@ -369,6 +397,10 @@ impl ConfigLayers {
             terminated_retention_days: self
                 .single("terminated_retention_days", |v| parse_bounded(v, 0, 3650, "days"))?
                 .unwrap_or(DEFAULT_TERMINATED_RETENTION_DAYS as u64) as u32,
+            report_max_polls: self
+                .single("report_max_polls", |v| parse_bounded(v, 1, 1000, "polls"))?
+                .unwrap_or(DEFAULT_REPORT_MAX_POLLS as u64) as u32,
+            sns_topic_arn: self.single("sns_topic_arn", validate_topic_arn)?,
             max_retries: self
                 .single("max_retries", |v| parse_bounded(v, 0, 20, "retries per call"))?
                 .unwrap_or(DEFAULT_MAX_RETRIES as u64) as u32,
@@ -526,6 +558,15 @@ fn validate_endpoint(v: &str) -> std::result::Result<String, String> {
             Ok(v.trim_end_matches('/').to_string())
         }
         _ => Err("not an http(s) URL; expected something like http://127.0.0.1:5000".into()),
+    }
+}
+
+fn validate_topic_arn(v: &str) -> std::result::Result<String, String> {
+    let parts: Vec<&str> = v.split(':').collect();
+    if parts.len() == 6 && parts[0] == "arn" && parts[2] == "sns" && parts[4].len() == 12 && !parts[5].is_empty() {
+        Ok(v.to_string())
+    } else {
+        Err("not an SNS topic ARN; expected arn:aws:sns:REGION:ACCOUNT:TOPIC".into())
     }
 }
 

@@ -14,6 +14,7 @@ pub mod export;
 pub mod extract;
 pub mod lake;
 pub mod logging;
+pub mod notify;
 pub mod query;
 pub mod run;
 pub mod s3;

@@ -12,9 +12,11 @@ use crate::config::Config;
 use crate::discover::{AccountRecord, OWNER_TAG_KEY, discover};
 use crate::error::Result;
 use crate::export::{self, ExportNaming};
+use crate::extract::credential_report::ReportTargets;
 use crate::extract::ec2::{Ec2Settings, Ec2Sinks};
 use crate::extract::iam_users::IamSettings;
 use crate::lake::{Lake, S3Options};
+use crate::notify;
 use crate::query;
 use crate::scan::Sources;
 use crate::scan::scan_accounts;
@@ -80,6 +82,8 @@ pub struct RunReport {
     pub warehouse: String,
     /// CSV exports written (object paths).
     pub exports: Vec<String>,
+    /// What happened to the SNS notification, if one was due.
+    pub notification: Option<String>,
     /// Wall-clock start.
     pub started_at: DateTime<Utc>,
     /// Wall-clock end.
@@ -147,6 +151,13 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     let (instances, instances_task) = staging_sink(&staging, "ec2_instances_extracted", &run_id)?;
     let (images, images_task) = staging_sink(&staging, "ec2_images_extracted", &run_id)?;
     let (users, users_task) = staging_sink(&staging, "iam_users_extracted", &run_id)?;
+    let (reports, reports_task) = staging_sink(&staging, "iam_credential_report_extracted", &run_id)?;
+    let report_targets = ReportTargets {
+        lake: lake.clone(),
+        snapshot_date: snapshot_date.clone(),
+        run_id: run_id.clone(),
+        sink: reports,
+    };
     let settings = Ec2Settings {
         regions: config.regions.clone(),
         region_concurrency: config.region_concurrency,
@@ -161,12 +172,14 @@ pub async fn run(config: &Config) -> Result<RunReport> {
             },
             users,
         ),
+        credential_report: (config.report_settings(), report_targets),
     };
     let outcomes = scan_accounts(&aws, config, &discovery.accounts, &sources).await;
     drop(sources); // closes the sinks, so the writer tasks can finish
     sink::join(instances_task).await?;
     sink::join(images_task).await?;
     sink::join(users_task).await?;
+    sink::join(reports_task).await?;
 
     let mut table_rows = BTreeMap::new();
     table_rows.insert(
@@ -225,6 +238,21 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     write_rows(&lake, "runs", &snapshot_date, &run_id, &[manifest]).await?;
     info!(run_id, status = status.as_str(), "run committed");
 
+    let failures: Vec<StageOutcome> = outcomes.iter().filter(|o| o.is_failure()).cloned().collect();
+    let notification = match (
+        &config.sns_topic_arn,
+        notify::failure_message(&run_id, &discovery.organization_id, &failures),
+    ) {
+        (Some(topic), Some((subject, body))) => Some(match notify::publish(&aws, topic, &subject, &body).await {
+            Ok(id) => format!("sent to {topic} (message {id})"),
+            Err(err) => {
+                tracing::error!(error = %err, "could not publish the failure notification");
+                format!("NOT sent to {topic}: {err}")
+            }
+        }),
+        _ => None,
+    };
+
     Ok(RunReport {
         run_id,
         snapshot_date,
@@ -235,7 +263,8 @@ pub async fn run(config: &Config) -> Result<RunReport> {
         accounts_failed: counts.failed,
         accounts_skipped: counts.skipped,
         stage_accounts: StageOutcome::rollup(&outcomes),
-        failures: outcomes.into_iter().filter(StageOutcome::is_failure).collect(),
+        failures,
+        notification,
         table_rows,
         warehouse: lake.display().to_string(),
         exports: exports.into_iter().map(|(_, path)| path).collect(),

@@ -10,6 +10,7 @@ use crate::aws::AwsContext;
 use crate::config::Config;
 use crate::discover::AccountRecord;
 use crate::error::{Error, Result};
+use crate::extract::credential_report::{self, ReportSettings, ReportTargets};
 use crate::extract::ec2::{self, Ec2Settings, Ec2Sinks};
 use crate::extract::iam_users::{self, IamSettings};
 use crate::sink::Sink;
@@ -79,6 +80,8 @@ pub struct Sources {
     pub ec2: (Ec2Settings, Ec2Sinks),
     /// The IAM users source.
     pub iam_users: (IamSettings, Sink),
+    /// The credential report source.
+    pub credential_report: (ReportSettings, ReportTargets),
 }
 
 async fn scan_account(
@@ -111,12 +114,15 @@ async fn scan_account(
     let sdk = aws.for_account(credentials, None);
     let (settings, sinks) = &sources.ec2;
     let (iam_settings, iam_sink) = &sources.iam_users;
-    let (ec2_outcomes, iam_outcome) = tokio::join!(
+    let (report_settings, report_targets) = &sources.credential_report;
+    let (ec2_outcomes, iam_outcome, report_outcome) = tokio::join!(
         ec2::extract_account(aws, &sdk, id, settings, sinks),
-        iam_users::extract_account(aws, &sdk, id, iam_settings, iam_sink)
+        iam_users::extract_account(aws, &sdk, id, iam_settings, iam_sink),
+        credential_report::extract_account(aws, &sdk, id, report_settings, report_targets)
     );
     outcomes.extend(ec2_outcomes);
     outcomes.push(iam_outcome);
+    outcomes.push(report_outcome);
     tracing::debug!(account = %id, "account scanned");
     outcomes
 }

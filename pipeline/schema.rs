@@ -20,6 +20,11 @@ const SCHEMA_FILES: &[(&str, &str)] = &[
     ("ec2_instances", include_str!("../schemas/ec2_instances.toml")),
     ("ec2_images", include_str!("../schemas/ec2_images.toml")),
     ("iam_users", include_str!("../schemas/iam_users.toml")),
+    (
+        "iam_credential_report",
+        include_str!("../schemas/iam_credential_report.toml"),
+    ),
+    ("findings", include_str!("../schemas/findings.toml")),
     ("runs", include_str!("../schemas/runs.toml")),
 ];
 
@@ -34,7 +39,7 @@ const STAGING_FILES: &[(&str, &str)] = &[
 
 /// Lake tables whose extraction stages exactly their file columns, as `<table>_extracted`
 /// (no schema file of their own: one source of truth).
-const STAGED_AS_IS: &[&str] = &["ec2_images", "iam_users"];
+const STAGED_AS_IS: &[&str] = &["ec2_images", "iam_users", "iam_credential_report"];
 
 /// Time zone of every timestamp column.
 pub const UTC: &str = "UTC";

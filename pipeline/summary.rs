@@ -46,6 +46,9 @@ pub fn render(report: &RunReport) -> String {
             .collect();
         let _ = writeln!(out, "accounts by stage: {}", line.join("; "));
     }
+    if let Some(notification) = &report.notification {
+        let _ = writeln!(out, "notification: {notification}");
+    }
     for export in &report.exports {
         let _ = writeln!(out, "export: {export}");
     }

@@ -24,6 +24,39 @@ pub const TRANSFORMS: &[(&str, &str)] = &[
     ("ec2_instances", include_str!("../queries/transform/ec2_instances.sql")),
     ("ec2_images", include_str!("../queries/transform/ec2_images.sql")),
     ("iam_users", include_str!("../queries/transform/iam_users.sql")),
+    (
+        "iam_credential_report",
+        include_str!("../queries/transform/iam_credential_report.sql"),
+    ),
+];
+
+/// The security checks (`queries/findings/`), each a query producing `findings` rows
+/// (without `run_id`).
+pub const FINDINGS: &[(&str, &str)] = &[
+    (
+        "console_user_without_mfa",
+        include_str!("../queries/findings/console_user_without_mfa.sql"),
+    ),
+    (
+        "root_access_keys",
+        include_str!("../queries/findings/root_access_keys.sql"),
+    ),
+    (
+        "root_without_mfa",
+        include_str!("../queries/findings/root_without_mfa.sql"),
+    ),
+    (
+        "access_key_older_than_90_days",
+        include_str!("../queries/findings/access_key_older_than_90_days.sql"),
+    ),
+    (
+        "credentials_unused",
+        include_str!("../queries/findings/credentials_unused.sql"),
+    ),
+    (
+        "password_never_used",
+        include_str!("../queries/findings/password_never_used.sql"),
+    ),
 ];
 
 /// What the transform SQL can see of the run in progress.
@@ -100,6 +133,16 @@ pub async fn run_transforms(
         }
         written.push((name.to_string(), writer.finish().await?));
     }
+    let findings = table("findings")?;
+    let mut writer = lake.table_writer(findings, snapshot_date, run_id);
+    for (_, sql) in FINDINGS {
+        let sql = format!("SELECT f.*, p.run_id FROM ({sql}) f CROSS JOIN run_params p");
+        let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+        while let Some(batch) = stream.next().await {
+            writer.write(&conform(&batch?, findings)?).await?;
+        }
+    }
+    written.push(("findings".to_string(), writer.finish().await?));
     Ok(written)
 }
 
@@ -132,4 +175,97 @@ pub fn conform(batch: &RecordBatch, table: &Table) -> Result<RecordBatch> {
         )));
     }
     Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::credential_report::parse;
+
+    /// Runs every finding query over the golden credential report with the run clock at
+    /// 2026-11-24 and returns (principal, check_id) pairs.
+    async fn golden_findings() -> Vec<(String, String)> {
+        let report = include_str!("../tests/golden/credential_report.csv");
+        let parsed = parse("111111111111", None, report.as_bytes()).unwrap();
+        let ctx = SessionContext::new();
+        let as_of = DateTime::parse_from_rfc3339("2026-11-24T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        register_rows(
+            &ctx,
+            "iam_credential_report_extracted",
+            table("iam_credential_report").unwrap(),
+            "run",
+            &parsed.rows,
+        )
+        .unwrap();
+        let params = [RunParams {
+            as_of,
+            retention_cutoff: as_of,
+        }];
+        register_rows(&ctx, "run_params", table("run_params").unwrap(), "run", &params).unwrap();
+        let mut found = Vec::new();
+        for (_, sql) in FINDINGS {
+            for batch in ctx.sql(sql).await.unwrap().collect().await.unwrap() {
+                let batch = conform_findings(&batch);
+                let principals = batch
+                    .column_by_name("principal")
+                    .unwrap()
+                    .as_any()
+                    .downcast_ref::<arrow::array::StringArray>()
+                    .unwrap()
+                    .clone();
+                let checks = batch
+                    .column_by_name("check_id")
+                    .unwrap()
+                    .as_any()
+                    .downcast_ref::<arrow::array::StringArray>()
+                    .unwrap()
+                    .clone();
+                for i in 0..batch.num_rows() {
+                    found.push((principals.value(i).to_string(), checks.value(i).to_string()));
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    fn conform_findings(batch: &RecordBatch) -> RecordBatch {
+        let schema = batch.schema();
+        let with_run: Vec<(&str, arrow::array::ArrayRef)> = schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().as_str(), batch.column_by_name(f.name()).unwrap().clone()))
+            .chain([(
+                "run_id",
+                Arc::new(arrow::array::StringArray::from(vec!["run"; batch.num_rows()])) as arrow::array::ArrayRef,
+            )])
+            .collect();
+        conform(
+            &RecordBatch::try_from_iter(with_run).unwrap(),
+            table("findings").unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_findings_over_the_golden_report_are_exactly_these() {
+        let found = golden_findings().await;
+        let expected: Vec<(String, String)> = [
+            ("<root_account>", "access_key_older_than_90_days"), // rotated 2021-05-05
+            ("<root_account>", "root_access_keys"),
+            ("alice", "access_key_older_than_90_days"), // key 1, rotated 2025-01-01
+            ("alice", "access_key_older_than_90_days"), // key 2, rotated 2026-06-01: 176 days
+            ("alice", "console_user_without_mfa"),      // used 2026-11-20: not unused
+            ("never-used", "access_key_older_than_90_days"),
+            ("never-used", "console_user_without_mfa"),
+            ("never-used", "credentials_unused_90_days"),
+            ("never-used", "password_never_used"),
+        ]
+        .iter()
+        .map(|(p, c)| (p.to_string(), c.to_string()))
+        .collect();
+        assert_eq!(found, expected);
+    }
 }

@@ -1,5 +1,6 @@
 //! Extraction: per-account sources that turn AWS API responses into rows.
 
+pub mod credential_report;
 pub mod ec2;
 pub mod iam_users;
 

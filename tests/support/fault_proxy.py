@@ -8,7 +8,10 @@ rule matches it. Rules (JSON list, re-read on every request so a test can change
 
     {"action": "AssumeRole",          # the API action (Query "Action=" or JSON X-Amz-Target)
      "contains": "111111111111",      # optional: a substring the request body or path must hold
-     "fault": "deny" | "throttle" | "error500" | "delay" | "drop",
+     "account": "111111111111",       # optional: only calls made with credentials of this account
+                                      # (learned from the AssumeRole calls the proxy forwards)
+     "fault": "deny" | "throttle" | "error500" | "delay" | "drop" | "respond",
+     "status": 200, "body": "...",    # for "respond": answer this instead of forwarding
      "code": "Throttling",            # optional error code for throttle / deny
      "rate": 1.0,                     # optional: fraction of matching calls affected
      "times": 3,                      # optional: only the first N matching calls are affected
@@ -28,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 COUNTS = {}
 HITS = {}
+KEY_ACCOUNTS = {}  # access key id of an assumed-role session -> account id
 COUNTS_LOCK = threading.Lock()
 
 XML_ERROR = """<?xml version="1.0" encoding="UTF-8"?>
@@ -63,12 +67,15 @@ class Handler(BaseHTTPRequestHandler):
             with COUNTS_LOCK:
                 return self.reply(200, json.dumps(COUNTS).encode(), "application/json")
         action = action_of(self.headers, self.path, body)
+        account = account_of(self.headers, action, body)
         with COUNTS_LOCK:
             COUNTS[action] = COUNTS.get(action, 0) + 1
         for index, rule in enumerate(load_rules(self.server.rules_path)):
             if rule.get("action") not in (None, action):
                 continue
             if rule.get("contains") and rule["contains"] not in body.decode("utf-8", "replace") + self.path:
+                continue
+            if rule.get("account") and rule["account"] != account:
                 continue
             if random.random() >= rule.get("rate", 1.0):
                 continue
@@ -86,13 +93,21 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.close()
                 return
+            if fault == "respond":
+                payload = rule.get("body", "").encode()
+                return self.reply(rule.get("status", 200), payload, rule.get("content_type", "text/xml"))
             if fault == "error500":
                 return self.error_reply(500, "InternalError", "injected server error", action)
             if fault == "throttle":
                 return self.error_reply(400, rule.get("code", "Throttling"), "Rate exceeded", action)
             if fault == "deny":
                 return self.error_reply(403, rule.get("code", "AccessDenied"), "injected: not authorized to perform " + action, action)
-        self.forward(body)
+        payload = self.forward(body)
+        if action == "AssumeRole" and account:
+            key = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", payload or b"")
+            if key:
+                with COUNTS_LOCK:
+                    KEY_ACCOUNTS[key.group(1).decode()] = account
 
     def error_reply(self, status, code, message, action):
         if self.headers.get("X-Amz-Target"):
@@ -125,8 +140,20 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
         conn.close()
+        return payload
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
+
+
+def account_of(headers, action, body):
+    """The account a request acts in: the role's account for AssumeRole, else the account of
+    the assumed-role session whose access key signed it (None when unknown)."""
+    if action == "AssumeRole":
+        match = re.search(r"RoleArn=arn%3Aaws%3Aiam%3A%3A(\d{12})", body.decode("utf-8", "replace"))
+        return match.group(1) if match else None
+    key = re.search(r"Credential=([A-Z0-9]+)/", headers.get("Authorization") or "")
+    with COUNTS_LOCK:
+        return KEY_ACCOUNTS.get(key.group(1)) if key else None
 
 
 def load_rules(path):

@@ -1,0 +1,343 @@
+//! IAM credential reports: generate, poll with a short backoff, download, keep the raw
+//! bytes, and parse them into typed rows.
+//!
+//! The report's columns come from `schemas/iam_credential_report.toml` (one source of
+//! truth): a column typed `boolean` or `timestamp` there is parsed as such; the special
+//! values AWS writes (`N/A`, `no_information`, `not_supported`) become nulls with the raw
+//! value kept in `special_values`; columns the schema does not know are kept in
+//! `extra_columns`, so a new AWS column never fails a run.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use arrow::datatypes::DataType;
+use aws_config::SdkConfig;
+use aws_sdk_iam::types::ReportStateType;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::aws::AwsContext;
+use crate::error::{Error, Result};
+use crate::extract::to_utc;
+use crate::schema::table;
+
+/// Stage name of the credential report source in `account_status`.
+pub const STAGE: &str = "credential_report";
+/// The user name AWS gives the root user's row.
+pub const ROOT_USER: &str = "<root_account>";
+/// Cells that mean "no value" in a credential report.
+pub const SPECIAL_VALUES: &[&str] = &["N/A", "no_information", "not_supported"];
+/// Columns of the table that are not report columns.
+const DERIVED_COLUMNS: &[&str] = &[
+    "account_id",
+    "is_root",
+    "special_values",
+    "extra_columns",
+    "report_generated_at",
+    "run_id",
+];
+
+/// Settings of the credential report source.
+#[derive(Clone, Debug)]
+pub struct ReportSettings {
+    /// GenerateCredentialReport calls before the account is given up (the old system: 45).
+    pub max_polls: u32,
+    /// First wait between polls; doubles up to `max_poll_interval`.
+    pub first_poll_interval: Duration,
+    /// Longest wait between polls.
+    pub max_poll_interval: Duration,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            max_polls: 45,
+            first_poll_interval: Duration::from_millis(500),
+            max_poll_interval: Duration::from_secs(8),
+        }
+    }
+}
+
+/// A downloaded report.
+#[derive(Debug, Clone)]
+pub struct Downloaded {
+    /// The bytes exactly as AWS returned them.
+    pub content: Vec<u8>,
+    /// When AWS generated the report.
+    pub generated_at: Option<DateTime<Utc>>,
+    /// GenerateCredentialReport calls made.
+    pub polls: u32,
+}
+
+/// Generates (or reuses: AWS answers COMPLETE at once for a report younger than four
+/// hours) and downloads one account's report. Waiting is a timer, not a thread, so many
+/// accounts wait at once.
+pub async fn fetch(
+    aws: &AwsContext,
+    sdk: &SdkConfig,
+    account_id: &str,
+    settings: &ReportSettings,
+) -> Result<Downloaded> {
+    let conf = aws_sdk_iam::config::Builder::from(sdk)
+        .retry_partition(AwsContext::retry_partition("iam", account_id))
+        .build();
+    let client = aws_sdk_iam::Client::from_conf(conf);
+    let mut wait = settings.first_poll_interval;
+    let mut polls = 0;
+    loop {
+        polls += 1;
+        let state = client
+            .generate_credential_report()
+            .send()
+            .await
+            .map_err(|e| aws.error("iam:GenerateCredentialReport", e))?;
+        if state.state() == Some(&ReportStateType::Complete) {
+            break;
+        }
+        if polls >= settings.max_polls {
+            return Err(Error::Aws {
+                operation: "iam:GenerateCredentialReport".into(),
+                code: "PollLimitExceeded".into(),
+                message: format!(
+                    "the report was not COMPLETE after {polls} polls (last state {:?})",
+                    state.state().map(|s| s.as_str())
+                ),
+            });
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(settings.max_poll_interval);
+    }
+    let report = client
+        .get_credential_report()
+        .send()
+        .await
+        .map_err(|e| aws.error("iam:GetCredentialReport", e))?;
+    let content = report.content().map(|b| b.as_ref().to_vec()).unwrap_or_default();
+    Ok(Downloaded {
+        content,
+        generated_at: report.generated_time().and_then(to_utc),
+        polls,
+    })
+}
+
+/// Parsed rows of one report, ready for `rows_to_batch` on `iam_credential_report`.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// One JSON object per report line, keyed by table column.
+    pub rows: Vec<Map<String, Value>>,
+    /// Cells that were neither a valid value nor a known special value (kept raw, counted).
+    pub unreadable_cells: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Bool,
+    Time,
+}
+
+fn report_columns() -> Vec<(String, Kind)> {
+    let table = table("iam_credential_report").expect("the credential report schema is compiled in");
+    table
+        .file_schema
+        .fields()
+        .iter()
+        .filter(|f| !DERIVED_COLUMNS.contains(&f.name().as_str()))
+        .map(|f| {
+            let kind = match f.data_type() {
+                DataType::Boolean => Kind::Bool,
+                DataType::Timestamp(..) => Kind::Time,
+                _ => Kind::Text,
+            };
+            (f.name().clone(), kind)
+        })
+        .collect()
+}
+
+/// Parses one report. A report that is not CSV, or lacks the `user` column, is an error
+/// (recorded for the account; nothing else is lost).
+pub fn parse(
+    account_id: &str,
+    generated_at: Option<DateTime<Utc>>,
+    content: &[u8],
+) -> std::result::Result<Parsed, String> {
+    let known = report_columns();
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(content);
+    let headers = reader.headers().map_err(|e| format!("unreadable header: {e}"))?.clone();
+    if !headers.iter().any(|h| h == "user") {
+        return Err(format!(
+            "not a credential report: no `user` column in header {:?}",
+            headers.iter().collect::<Vec<_>>()
+        ));
+    }
+    let mut parsed = Parsed::default();
+    for (line, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("line {}: {e}", line + 2))?;
+        let mut row = Map::new();
+        let mut special = BTreeMap::new();
+        let mut extra = BTreeMap::new();
+        for (name, cell) in headers.iter().zip(record.iter()) {
+            let Some((_, kind)) = known.iter().find(|(k, _)| k == name) else {
+                extra.insert(name.to_string(), cell.to_string());
+                continue;
+            };
+            let value = if SPECIAL_VALUES.contains(&cell) {
+                special.insert(name.to_string(), cell.to_string());
+                Value::Null
+            } else {
+                match (kind, cell) {
+                    (Kind::Text, _) => Value::String(cell.to_string()),
+                    (Kind::Bool, "true" | "TRUE" | "True") => Value::Bool(true),
+                    (Kind::Bool, "false" | "FALSE" | "False") => Value::Bool(false),
+                    (Kind::Time, _) => match DateTime::parse_from_rfc3339(cell) {
+                        Ok(t) => Value::String(t.with_timezone(&Utc).to_rfc3339()),
+                        Err(_) => unreadable(&mut parsed, &mut special, name, cell),
+                    },
+                    (Kind::Bool, _) => unreadable(&mut parsed, &mut special, name, cell),
+                }
+            };
+            row.insert(name.to_string(), value);
+        }
+        for (name, _) in &known {
+            row.entry(name.clone()).or_insert(Value::Null);
+        }
+        let user = row.get("user").and_then(Value::as_str).unwrap_or_default().to_string();
+        if user.is_empty() {
+            return Err(format!("line {}: empty user", line + 2));
+        }
+        row.insert("account_id".into(), Value::String(account_id.to_string()));
+        row.insert("is_root".into(), Value::Bool(user == ROOT_USER));
+        row.insert("special_values".into(), serde_json::to_value(special).expect("map"));
+        row.insert("extra_columns".into(), serde_json::to_value(extra).expect("map"));
+        row.insert(
+            "report_generated_at".into(),
+            generated_at
+                .map(|t| Value::String(t.to_rfc3339()))
+                .unwrap_or(Value::Null),
+        );
+        parsed.rows.push(row);
+    }
+    Ok(parsed)
+}
+
+fn unreadable(parsed: &mut Parsed, special: &mut BTreeMap<String, String>, name: &str, cell: &str) -> Value {
+    if !cell.is_empty() {
+        parsed.unreadable_cells += 1;
+        special.insert(name.to_string(), cell.to_string());
+    }
+    Value::Null
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOLDEN: &str = include_str!("../../tests/golden/credential_report.csv");
+
+    #[test]
+    fn the_golden_report_parses_with_root_specials_and_an_extra_column() {
+        let parsed = parse("111111111111", None, GOLDEN.as_bytes()).unwrap();
+        assert_eq!(parsed.rows.len(), 4);
+        let root = &parsed.rows[0];
+        assert_eq!(root["user"], "<root_account>");
+        assert_eq!(root["is_root"], true);
+        assert_eq!(root["password_enabled"], Value::Null);
+        assert_eq!(root["special_values"]["password_enabled"], "not_supported");
+        assert_eq!(root["access_key_1_active"], true, "root with an active access key");
+        let alice = &parsed.rows[1];
+        assert_eq!(alice["password_last_used"], "2026-11-20T08:15:00+00:00");
+        assert_eq!(alice["mfa_active"], false);
+        assert_eq!(
+            alice["extra_columns"]["access_key_3_active"], "false",
+            "unknown columns are kept"
+        );
+        let never = &parsed.rows[2];
+        assert_eq!(never["password_last_used"], Value::Null);
+        assert_eq!(never["special_values"]["password_last_used"], "no_information");
+        assert_eq!(never["special_values"]["access_key_1_last_used_date"], "N/A");
+        assert_eq!(
+            parsed.unreadable_cells, 1,
+            "the odd boolean in the last row is kept raw and counted"
+        );
+        assert_eq!(parsed.rows[3]["special_values"]["mfa_active"], "maybe");
+        let batch = crate::batch::rows_to_batch(table("iam_credential_report").unwrap(), "run", &parsed.rows).unwrap();
+        assert_eq!(batch.num_rows(), 4);
+    }
+
+    #[test]
+    fn malformed_reports_are_errors_not_panics() {
+        for bad in [
+            "",
+            "not,a,report\n1,2,3\n",
+            "user,arn\nalice\n",
+            "user,arn\n,arn:x\n",
+            "\u{0}\u{1}\u{2}",
+        ] {
+            assert!(parse("1", None, bad.as_bytes()).is_err(), "{bad:?}");
+        }
+    }
+}
+
+/// Where reports go: the raw copy in the lake and the parsed rows to the staging sink.
+#[derive(Clone, Debug)]
+pub struct ReportTargets {
+    /// The lake, for the raw copy.
+    pub lake: crate::lake::Lake,
+    /// This run's snapshot date.
+    pub snapshot_date: String,
+    /// This run's id.
+    pub run_id: String,
+    /// `iam_credential_report_extracted`.
+    pub sink: crate::sink::Sink,
+}
+
+/// Object path of the raw copy of one account's report in one run.
+pub fn raw_path(
+    lake: &crate::lake::Lake,
+    snapshot_date: &str,
+    account_id: &str,
+    run_id: &str,
+) -> object_store::path::Path {
+    lake.table_path("raw")
+        .join("credential_reports")
+        .join(format!("snapshot_date={snapshot_date}"))
+        .join(format!("{account_id}-{run_id}.csv"))
+}
+
+/// Fetches, stores and parses one account's report; one outcome.
+pub async fn extract_account(
+    aws: &AwsContext,
+    sdk: &SdkConfig,
+    account_id: &str,
+    settings: &ReportSettings,
+    targets: &ReportTargets,
+) -> crate::status::StageOutcome {
+    use crate::status::{StageOutcome, status};
+    let timer = StageOutcome::start(account_id, STAGE, None);
+    let result = async {
+        let report = fetch(aws, sdk, account_id, settings).await?;
+        let path = raw_path(&targets.lake, &targets.snapshot_date, account_id, &targets.run_id);
+        object_store::ObjectStoreExt::put(targets.lake.store().as_ref(), &path, report.content.clone().into())
+            .await
+            .map_err(|e| Error::lake(path.to_string(), e))?;
+        let parsed = parse(account_id, report.generated_at, &report.content).map_err(|message| Error::Aws {
+            operation: "credential report".into(),
+            code: "MalformedReport".into(),
+            message,
+        })?;
+        targets.sink.send(&parsed.rows).await?;
+        Ok::<_, Error>((parsed, report.polls))
+    }
+    .await;
+    match result {
+        Ok((parsed, polls)) if parsed.unreadable_cells > 0 => timer.finish(
+            status::OK,
+            Some(format!(
+                "{} cells were not valid values; kept raw in special_values ({polls} polls)",
+                parsed.unreadable_cells
+            )),
+        ),
+        Ok((_, polls)) => timer.finish(status::OK, Some(format!("{polls} polls"))),
+        Err(err) => timer.fail(&err),
+    }
+}

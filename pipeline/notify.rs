@@ -1,0 +1,95 @@
+//! Notification: one SNS message per run listing the accounts that failed and why; none
+//! when everything succeeded.
+
+use std::fmt::Write;
+
+use aws_config::Region;
+
+use crate::aws::AwsContext;
+use crate::error::Result;
+use crate::status::StageOutcome;
+
+/// Largest SNS message body (256 KiB) minus room for the trailer.
+const MAX_MESSAGE_BYTES: usize = 250 * 1024;
+
+/// The subject and body of the failure message, or `None` when nothing failed.
+pub fn failure_message(run_id: &str, organization_id: &str, failures: &[StageOutcome]) -> Option<(String, String)> {
+    if failures.is_empty() {
+        return None;
+    }
+    let mut accounts: Vec<&str> = failures.iter().map(|f| f.account_id.as_str()).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let subject = format!("orglake: {} account(s) failed in run {run_id}", accounts.len());
+    let mut body = format!(
+        "orglake run {run_id} of organization {organization_id}: {} account(s) failed.\n\n",
+        accounts.len()
+    );
+    for (shown, f) in failures.iter().enumerate() {
+        let region = f.region.as_deref().map(|r| format!(" [{r}]")).unwrap_or_default();
+        let line = format!(
+            "{} {}{} {} {}: {}\n",
+            f.account_id,
+            f.stage,
+            region,
+            f.status,
+            f.error_code.as_deref().unwrap_or("-"),
+            f.message.as_deref().unwrap_or("").replace('\n', " ")
+        );
+        if body.len() + line.len() > MAX_MESSAGE_BYTES {
+            let _ = writeln!(
+                body,
+                "... and {} more; see account_status for run {run_id}",
+                failures.len() - shown
+            );
+            break;
+        }
+        body.push_str(&line);
+    }
+    // SNS subjects: ASCII, at most 100 characters.
+    Some((subject.chars().take(100).collect(), body))
+}
+
+/// Publishes the failure message to `topic_arn` (in the topic's region).
+pub async fn publish(aws: &AwsContext, topic_arn: &str, subject: &str, body: &str) -> Result<String> {
+    let region = topic_arn.split(':').nth(3).unwrap_or_default().to_string();
+    let conf = aws_sdk_sns::config::Builder::from(aws.base())
+        .region(Region::new(region))
+        .build();
+    let client = aws_sdk_sns::Client::from_conf(conf);
+    let sent = client
+        .publish()
+        .topic_arn(topic_arn)
+        .subject(subject)
+        .message(body)
+        .send()
+        .await
+        .map_err(|e| aws.error("sns:Publish", e))?;
+    Ok(sent.message_id().unwrap_or_default().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::status;
+
+    #[test]
+    fn nothing_is_sent_when_nothing_failed_and_every_failed_account_is_named() {
+        assert!(failure_message("r", "o-1", &[]).is_none());
+        let failed = [
+            StageOutcome::start("111111111111", "credential_report", None)
+                .finish(status::ERROR, Some("not COMPLETE after 45 polls".into())),
+            StageOutcome::start("222222222222", "assume_role", None)
+                .finish(status::AUTH_FAILED, Some("AccessDenied".into())),
+            StageOutcome::start("111111111111", "ec2", Some("eu-west-1")).finish(status::ERROR, Some("boom".into())),
+        ];
+        let (subject, body) = failure_message("run-1", "o-1", &failed).unwrap();
+        assert_eq!(subject, "orglake: 2 account(s) failed in run run-1");
+        assert!(
+            body.contains("111111111111 credential_report error") && body.contains("45 polls"),
+            "{body}"
+        );
+        assert!(body.contains("222222222222 assume_role auth_failed"), "{body}");
+        assert!(body.contains("[eu-west-1]"), "{body}");
+    }
+}

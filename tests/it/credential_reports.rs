@@ -1,0 +1,242 @@
+//! IAM credential reports: parsed rows, raw copies, the poll limit and the SNS message.
+
+use serde_json::{Value, json};
+
+use crate::support::{FaultProxy, Moto, python_command, query, repo_root, run_orglake};
+
+fn report_org() -> Value {
+    json!({
+        "ous": {"Corp": {}},
+        "accounts": [
+            {"name": "people", "ou": "Corp", "users": [
+                {"name": "alice", "console": true, "mfa": true, "keys": 2, "inactive_keys": 1, "certs": 1},
+                {"name": "bob", "console": true, "keys": 1},
+                {"name": "svc-ünïcode"}
+            ]},
+            {"name": "stuck", "ou": "Corp", "users": [{"name": "carol", "keys": 1}]},
+            {"name": "empty", "ou": "Corp"}
+        ]
+    })
+}
+
+fn boto3_reports(endpoint: &str, accounts: &[String]) -> Vec<(String, Vec<u8>)> {
+    let output = python_command()
+        .arg(repo_root().join("tests/support/report_view.py"))
+        .args([endpoint, &accounts.join(",")])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let content = base64_decode(v["content_base64"].as_str().unwrap());
+            (v["account_id"].as_str().unwrap().to_string(), content)
+        })
+        .collect()
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let script = "import base64, sys; sys.stdout.buffer.write(base64.b64decode(sys.argv[1]))";
+    python_command().args(["-c", script, text]).output().unwrap().stdout
+}
+
+#[test]
+fn parsed_rows_and_raw_copies_match_what_boto3_downloads() {
+    let moto = Moto::start();
+    let org = moto.seed(&report_org());
+    let lake = tempfile::tempdir().unwrap();
+    let output = run_orglake(&[
+        "run",
+        "--ou-id",
+        &org.ou("Corp"),
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let run_id = query(lake.path(), "SELECT run_id FROM runs")[0]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let accounts = [org.account("people"), org.account("stuck"), org.account("empty")];
+    for (account, content) in boto3_reports(&moto.url(), &accounts) {
+        let dir = std::fs::read_dir(lake.path().join("raw/credential_reports"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let raw = std::fs::read(dir.join(format!("{account}-{run_id}.csv"))).unwrap();
+        assert_eq!(raw, content, "the raw copy of {account} is byte-identical");
+
+        let mut reader = csv::Reader::from_reader(content.as_slice());
+        let headers = reader.headers().unwrap().clone();
+        let lines: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        let rows = query(
+            lake.path(),
+            &format!("SELECT * FROM iam_credential_report WHERE account_id = '{account}' ORDER BY user"),
+        );
+        assert_eq!(rows.len(), lines.len(), "{account}: one row per report line");
+        for line in &lines {
+            let cell = |name: &str| line.get(headers.iter().position(|h| h == name).unwrap()).unwrap();
+            let row = rows
+                .iter()
+                .find(|r| r["user"] == json!(cell("user")))
+                .expect("every user");
+            for column in [
+                "password_enabled",
+                "mfa_active",
+                "access_key_1_active",
+                "access_key_2_active",
+                "cert_1_active",
+            ] {
+                let expected = match cell(column) {
+                    "true" => json!(true),
+                    "false" => json!(false),
+                    _ => Value::Null,
+                };
+                assert_eq!(row[column], expected, "{account} {} {column}", cell("user"));
+            }
+            for column in [
+                "password_last_used",
+                "access_key_1_last_used_date",
+                "cert_1_last_rotated",
+            ] {
+                if ["N/A", "no_information", "not_supported"].contains(&cell(column)) {
+                    assert_eq!(row[column], Value::Null);
+                    assert_eq!(
+                        row["special_values"][column],
+                        json!(cell(column)),
+                        "the special value is kept"
+                    );
+                }
+            }
+            assert_eq!(row["arn"], json!(cell("arn")));
+        }
+    }
+    let by_stage = query(
+        lake.path(),
+        "SELECT status, count(*) AS n FROM account_status WHERE stage = 'credential_report' GROUP BY status",
+    );
+    assert_eq!(
+        by_stage,
+        vec![json!({"status": "ok", "n": 3})],
+        "the three accounts of the OU"
+    );
+}
+
+#[test]
+fn a_report_that_never_completes_fails_after_the_poll_limit_and_one_sns_message_names_it() {
+    let moto = Moto::start();
+    let org = moto.seed(&report_org());
+    let setup = r#"
+import boto3, json, sys
+sns = boto3.client("sns", endpoint_url=sys.argv[1], region_name="us-east-1")
+sqs = boto3.client("sqs", endpoint_url=sys.argv[1], region_name="us-east-1")
+topic = sns.create_topic(Name="orglake-failures")["TopicArn"]
+queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+print(json.dumps({"topic": topic, "queue": queue}))
+"#;
+    let output = python_command().args(["-c", setup, &moto.url()]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let created: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let stuck = org.account("stuck");
+    let proxy = FaultProxy::start(&moto.url());
+    let started = "<GenerateCredentialReportResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><GenerateCredentialReportResult><State>STARTED</State><Description>No report exists.</Description></GenerateCredentialReportResult><ResponseMetadata><RequestId>proxy</RequestId></ResponseMetadata></GenerateCredentialReportResponse>";
+    proxy.set_rules(
+        json!([{"action": "GenerateCredentialReport", "account": stuck, "fault": "respond", "body": started}]),
+    );
+    let lake = tempfile::tempdir().unwrap();
+    let output = run_orglake(&[
+        "run",
+        "--ou-id",
+        &org.ou("Corp"),
+        "--endpoint-url",
+        &proxy.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+        "--report-max-polls",
+        "4",
+        "--sns-topic-arn",
+        created["topic"].as_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "partial; stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("notification: sent to"), "{stdout}");
+
+    let reports = query(
+        lake.path(),
+        "SELECT account_id, status, error_code FROM account_status WHERE stage = 'credential_report' ORDER BY account_id",
+    );
+    assert_eq!(reports.len(), 3);
+    for row in &reports {
+        if row["account_id"] == json!(stuck) {
+            assert_eq!(row["status"], json!("error"));
+            assert_eq!(row["error_code"], json!("PollLimitExceeded"));
+        } else {
+            assert_eq!(row["status"], json!("ok"), "{row}");
+        }
+    }
+    assert_eq!(
+        proxy.counts()["GenerateCredentialReport"].as_u64().unwrap(),
+        4 + 2 * 2,
+        "4 polls for the stuck account, 2 for each other"
+    );
+
+    let receive = r#"
+import boto3, json, sys
+sqs = boto3.client("sqs", endpoint_url=sys.argv[1], region_name="us-east-1")
+messages = sqs.receive_message(QueueUrl=sys.argv[2], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+print(json.dumps([json.loads(m["Body"]) for m in messages]))
+"#;
+    let output = python_command()
+        .args(["-c", receive, &moto.url(), created["queue"].as_str().unwrap()])
+        .output()
+        .unwrap();
+    let messages: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(messages.len(), 1, "one message per run: {messages:?}");
+    let body = messages[0]["Message"].as_str().unwrap();
+    assert!(body.contains(&stuck) && body.contains("PollLimitExceeded"), "{body}");
+    assert!(
+        !body.contains(&org.account("people")),
+        "only failed accounts are named: {body}"
+    );
+}
+
+#[test]
+fn no_message_is_sent_when_every_account_succeeds() {
+    let moto = Moto::start();
+    let org = moto.seed(&report_org());
+    let proxy = FaultProxy::start(&moto.url());
+    let lake = tempfile::tempdir().unwrap();
+    let topic = "arn:aws:sns:us-east-1:123456789012:never-created";
+    let output = run_orglake(&[
+        "run",
+        "--ou-id",
+        &org.ou("Corp"),
+        "--endpoint-url",
+        &proxy.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+        "--sns-topic-arn",
+        topic,
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(proxy.counts()["Publish"], Value::Null, "no Publish call at all");
+}
