@@ -43,4 +43,6 @@ query "SELECT ou_path, account_id, account_name, owner_tag, status FROM latest_a
 query "SELECT stage, status, count(*) AS n FROM latest_account_status GROUP BY stage, status ORDER BY stage, status"
 query "SELECT region, state, count(*) AS instances, count(owner_tag) AS with_owner_tag FROM latest_ec2_instances GROUP BY region, state ORDER BY region, state"
 query "SELECT ou_path, account_name, instance_id, name_tag, state, image_name FROM latest_ec2_instances ORDER BY ou_path, account_name, instance_id LIMIT 10"
+query "SELECT f.check_id, f.severity, count(*) AS findings FROM latest_findings f GROUP BY 1, 2 ORDER BY 2, 1"
+query "SELECT u.account_id, u.user_name, u.console_access, u.mfa_enabled, u.active_key_count FROM latest_iam_users u ORDER BY 1, 2 LIMIT 8"
 query "SELECT run_id, status, accounts_total, accounts_ok, accounts_failed, accounts_skipped FROM runs"

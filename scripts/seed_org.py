@@ -29,7 +29,8 @@ DEMO_OWNERS = ["alice@example.com", "bob@example.com", "Carol@Example.com ", "do
 
 def demo_spec():
     """The demo organization: nested OUs, 36 accounts, owners, one suspended account, and
-    instances in three regions and several states in every third account."""
+    instances in three regions and several states in every third account, and IAM users
+    (console with and without MFA, access keys) in every fourth."""
     ous = {
         "Workloads": {"Prod": {"Payments": {}}, "Staging": {}, "Dev": {}},
         "Security": {},
@@ -55,7 +56,16 @@ def demo_spec():
                 if j % 2 == 0 and owner:
                     instance_tags["owner"] = owner if j == 0 else owner.upper()
                 instances.append({"region": regions[(i + j) % 3], "state": states[(i + j) % 4], "tags": instance_tags})
-        accounts.append({"name": f"{team}-{i:02d}", "ou": ou, "tags": tags, "suspended": i == 35, "instances": instances})
+        users = []
+        if i % 4 == 1:
+            users = [
+                {"name": f"{team}-admin", "path": "/admins/", "groups": ["admins"], "console": True, "mfa": i % 8 == 1,
+                 "keys": 1, "tags": {"team": team}},
+                {"name": f"{team}-ci", "keys": 2, "inactive_keys": 1, "tags": {"purpose": "ci"}},
+                {"name": f"{team}-reader", "console": True},
+            ]
+        accounts.append({"name": f"{team}-{i:02d}", "ou": ou, "tags": tags, "suspended": i == 35,
+                         "instances": instances, "users": users})
     return {"ous": ous, "accounts": accounts}
 
 
