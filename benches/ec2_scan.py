@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""EC2 scan benchmark: orglake against the older script's approach (boto3, 10 accounts in
+"""Scan benchmark (EC2 against the old script; credential reports timed too): orglake against the older script's approach (boto3, 10 accounts in
 parallel, regions in sequence), both against the same moto server behind the same
 fault proxy adding a fixed latency to every call. Prints a Markdown table.
 
@@ -97,8 +97,8 @@ def main():
     os.environ.update(env)
     latency = args.latency_ms / 1000
     print(f"latency {args.latency_ms} ms per call, {len(regions)} regions, {args.instances_per_account} instances per account\n")
-    print("| accounts x regions | instances | orglake wall | orglake peak RSS | instances/s | lower bound | boto3 seed approach wall | speed-up |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| accounts x regions | instances | orglake wall | orglake peak RSS | instances/s | lower bound | boto3 seed approach wall | speed-up | credential reports (all accounts) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for accounts in [int(a) for a in args.accounts.split(",")]:
         moto_port, proxy_port = free_port(), free_port()
         moto = subprocess.Popen([str(VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
@@ -122,13 +122,17 @@ def main():
             with tempfile.TemporaryDirectory() as lake:
                 wall, rss, _ = timed([args.orglake, "run", "--ou-id", ou, "--regions", ",".join(regions),
                                       "--endpoint-url", endpoint, "--warehouse", lake], env)
+                span_sql = ("SELECT CAST(max(finished_at) - min(started_at) AS VARCHAR) AS span, max(message) AS polls "
+                            "FROM account_status WHERE stage = 'credential_report'")
+                _, _, span_out = timed([args.orglake, "query", "--format", "json", "--warehouse", lake, span_sql], env)
+                reports = json.loads(span_out.strip().splitlines()[0])
                 seed_wall, _, seed_out = timed([PYTHON, str(ROOT / "benches/seed_approach.py"), endpoint, ou,
                                                 ",".join(regions), os.path.join(lake, "seed.csv")], env)
             instances = accounts * args.instances_per_account
             assert int(seed_out.strip()) == instances, seed_out
             bound = (6 + math.ceil(accounts / 4) + math.ceil(accounts / MAX_CONCURRENCY) * 5) * latency
             print(f"| {accounts} x {len(regions)} | {instances} | {wall:.2f} s | {rss:.0f} MiB | {instances / wall:.0f} | "
-                  f"{bound:.2f} s | {seed_wall:.2f} s | {seed_wall / wall:.1f}x |", flush=True)
+                  f"{bound:.2f} s | {seed_wall:.2f} s | {seed_wall / wall:.1f}x | {reports['span']} |", flush=True)
         finally:
             proxy.kill()
             moto.kill()

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, python_command, query, repo_root, run_orglake};
+use crate::support::{FaultProxy, Moto, python_command, query, repo_root, run_ok, run_orglake};
 
 fn report_org() -> Value {
     json!({
@@ -47,7 +47,7 @@ fn parsed_rows_and_raw_copies_match_what_boto3_downloads() {
     let moto = Moto::start();
     let org = moto.seed(&report_org());
     let lake = tempfile::tempdir().unwrap();
-    let output = run_orglake(&[
+    run_ok(&[
         "run",
         "--ou-id",
         &org.ou("Corp"),
@@ -56,11 +56,6 @@ fn parsed_rows_and_raw_copies_match_what_boto3_downloads() {
         "--warehouse",
         lake.path().to_str().unwrap(),
     ]);
-    assert!(
-        output.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     let run_id = query(lake.path(), "SELECT run_id FROM runs")[0]["run_id"]
         .as_str()
         .unwrap()
@@ -226,7 +221,7 @@ fn no_message_is_sent_when_every_account_succeeds() {
     let proxy = FaultProxy::start(&moto.url());
     let lake = tempfile::tempdir().unwrap();
     let topic = "arn:aws:sns:us-east-1:123456789012:never-created";
-    let output = run_orglake(&[
+    run_ok(&[
         "run",
         "--ou-id",
         &org.ou("Corp"),
@@ -237,6 +232,5 @@ fn no_message_is_sent_when_every_account_succeeds() {
         "--sns-topic-arn",
         topic,
     ]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(proxy.counts()["Publish"], Value::Null, "no Publish call at all");
 }

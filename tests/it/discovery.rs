@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::support::{Moto, python_command, query, run_orglake};
+use crate::support::{Moto, python_command, query, run_ok};
 
 /// Nested OUs, an account outside the chosen OU, one under the root, unicode tags, one suspended.
 pub fn foreign_org() -> Value {
@@ -28,7 +28,7 @@ fn ou_scope_returns_exactly_the_accounts_under_it_with_paths_and_owners() {
     let org = moto.seed(&foreign_org());
     let lake = tempfile::tempdir().unwrap();
     let warehouse = lake.path().to_str().unwrap();
-    let output = run_orglake(&[
+    run_ok(&[
         "run",
         "--ou-id",
         &org.ou("Engineering"),
@@ -37,11 +37,6 @@ fn ou_scope_returns_exactly_the_accounts_under_it_with_paths_and_owners() {
         "--warehouse",
         warehouse,
     ]);
-    assert!(
-        output.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 
     let rows = query(
         lake.path(),
@@ -131,7 +126,7 @@ fn explicit_account_list_scans_only_those_accounts() {
     let org = moto.seed(&foreign_org());
     let lake = tempfile::tempdir().unwrap();
     let (core, finance) = (org.account("core"), org.account("finance"));
-    let output = run_orglake(&[
+    run_ok(&[
         "run",
         "--account",
         &core,
@@ -142,11 +137,6 @@ fn explicit_account_list_scans_only_those_accounts() {
         "--warehouse",
         lake.path().to_str().unwrap(),
     ]);
-    assert!(
-        output.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     let rows = query(lake.path(), "SELECT account_id, ou_path FROM accounts ORDER BY ou_path");
     assert_eq!(
         rows,
@@ -170,18 +160,13 @@ fn pyarrow_reads_every_parquet_file_with_the_declared_columns() {
     let moto = Moto::start();
     moto.seed(&foreign_org());
     let lake = tempfile::tempdir().unwrap();
-    let output = run_orglake(&[
+    run_ok(&[
         "run",
         "--endpoint-url",
         &moto.url(),
         "--warehouse",
         lake.path().to_str().unwrap(),
     ]);
-    assert!(
-        output.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     let script = r#"
 import json, pathlib, sys
 import pyarrow.parquet as pq

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, python_command, query, repo_root, run_orglake};
+use crate::support::{FaultProxy, Moto, export_csv, python_command, query, repo_root, run_ok};
 
 const REGIONS: &str = "us-east-1,eu-west-1,ap-southeast-2";
 
@@ -61,28 +61,12 @@ fn orglake_view(lake: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-fn exported_csv(lake: &Path) -> Vec<csv::StringRecord> {
-    let dir = std::fs::read_dir(lake.join("exports/ec2_instances"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let file = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
-    let name = file.file_name().unwrap().to_str().unwrap().to_string();
-    assert!(name.starts_with("EC2_INSTANCES_o-") && name.ends_with(".csv"), "{name}");
-    let mut reader = csv::Reader::from_path(&file).unwrap();
-    let mut records = vec![reader.headers().unwrap().clone()];
-    records.extend(reader.records().map(|r| r.unwrap()));
-    records
-}
-
 #[test]
 fn the_inventory_holds_exactly_what_boto3_sees() {
     let moto = Moto::start();
     let org = moto.seed(&ec2_org());
     let lake = tempfile::tempdir().unwrap();
-    let output = run_orglake(&[
+    run_ok(&[
         "run",
         "--ou-id",
         &org.ou("Apps"),
@@ -93,11 +77,6 @@ fn the_inventory_holds_exactly_what_boto3_sees() {
         "--warehouse",
         lake.path().to_str().unwrap(),
     ]);
-    assert!(
-        output.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 
     let accounts = [org.account("busy"), org.account("quiet")];
     let expected = boto3_view(&moto.url(), &accounts);
@@ -143,7 +122,8 @@ fn the_inventory_holds_exactly_what_boto3_sees() {
         vec![json!({"status": "no_data", "message": "no instances in any scanned region"})]
     );
 
-    let records = exported_csv(lake.path());
+    let (name, records) = export_csv(lake.path(), "ec2_instances");
+    assert!(name.starts_with("EC2_INSTANCES_o-") && name.ends_with(".csv"), "{name}");
     let header = &records[0];
     assert_eq!(
         &header.iter().take(6).collect::<Vec<_>>(),
@@ -186,7 +166,7 @@ fn history_keeps_first_seen_and_applies_the_terminated_cutoff() {
     let now = chrono::Utc::now();
     let day = |n: i64| (now + chrono::Duration::days(n) - chrono::Duration::hours(1)).to_rfc3339();
     let run = |endpoint: &str, as_of: &str| {
-        let output = run_orglake(&[
+        run_ok(&[
             "run",
             "--account",
             &account,
@@ -199,11 +179,6 @@ fn history_keeps_first_seen_and_applies_the_terminated_cutoff() {
             "--as-of",
             as_of,
         ]);
-        assert!(
-            output.status.success(),
-            "run at {as_of} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
     };
     let latest = || {
         query(
@@ -261,7 +236,7 @@ fn throttled_describe_instances_is_retried_and_loses_nothing() {
         json!([{"action": "DescribeInstances", "fault": "throttle", "code": "RequestLimitExceeded", "times": 6}]),
     );
     let lake = tempfile::tempdir().unwrap();
-    let output = run_orglake(&[
+    run_ok(&[
         "run",
         "--ou-id",
         &org.ou("Apps"),
@@ -272,11 +247,6 @@ fn throttled_describe_instances_is_retried_and_loses_nothing() {
         "--warehouse",
         lake.path().to_str().unwrap(),
     ]);
-    assert!(
-        output.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     let calls = proxy.counts()["DescribeInstances"].as_u64().unwrap();
     assert_eq!(
         calls,

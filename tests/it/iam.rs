@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, python_command, query, repo_root, run_orglake};
+use crate::support::{FaultProxy, Moto, export_csv, python_command, query, repo_root, run_ok, run_orglake};
 
 fn iam_org() -> Value {
     json!({
@@ -62,26 +62,12 @@ fn orglake_view(lake: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-fn csv_records(lake: &Path) -> (String, Vec<csv::StringRecord>) {
-    let dir = std::fs::read_dir(lake.join("exports/iam_users"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let file = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
-    let mut reader = csv::Reader::from_path(&file).unwrap();
-    let mut records = vec![reader.headers().unwrap().clone()];
-    records.extend(reader.records().map(|r| r.unwrap()));
-    (file.file_name().unwrap().to_str().unwrap().to_string(), records)
-}
-
 #[test]
 fn iam_users_hold_what_boto3_sees_and_the_csv_is_the_old_scripts() {
     let moto = Moto::start();
     let org = moto.seed(&iam_org());
     let lake = tempfile::tempdir().unwrap();
-    let output = run_orglake(&[
+    run_ok(&[
         "run",
         "--ou-id",
         &org.ou("Corp"),
@@ -92,11 +78,6 @@ fn iam_users_hold_what_boto3_sees_and_the_csv_is_the_old_scripts() {
         "--as-of",
         "2030-01-01T00:00:00Z",
     ]);
-    assert!(
-        output.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 
     let accounts = [org.account("people"), org.account("empty")];
     let expected = boto3_view(&moto.url(), &accounts);
@@ -145,7 +126,7 @@ fn iam_users_hold_what_boto3_sees_and_the_csv_is_the_old_scripts() {
     );
     assert_eq!(statuses, vec![json!({"status": "no_data"})]);
 
-    let (name, records) = csv_records(lake.path());
+    let (name, records) = export_csv(lake.path(), "iam_users");
     assert!(
         name.starts_with(&format!("IAM_USER_TAGS_{}_combined_", org.organization_id())) && name.ends_with(".csv"),
         "{name}"
@@ -260,7 +241,7 @@ fn throttling_on_every_per_user_call_is_absorbed_and_every_user_arrives_complete
         .collect();
     proxy.set_rules(json!(rules));
     let lake = tempfile::tempdir().unwrap();
-    let output = run_orglake(&[
+    run_ok(&[
         "run",
         "--ou-id",
         &org.ou("Corp"),
@@ -269,11 +250,6 @@ fn throttling_on_every_per_user_call_is_absorbed_and_every_user_arrives_complete
         "--warehouse",
         lake.path().to_str().unwrap(),
     ]);
-    assert!(
-        output.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     let incomplete = query(
         lake.path(),
         "SELECT user_name FROM iam_users WHERE detail_error IS NOT NULL",

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::discovery::foreign_org;
-use crate::support::{Moto, orglake, query, run_orglake};
+use crate::support::{Moto, orglake, query, run_ok};
 
 fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
@@ -32,7 +32,7 @@ fn two_runs_on_one_day_are_both_complete_and_queryable() {
     let lake = tempfile::tempdir().unwrap();
     let warehouse = lake.path().to_str().unwrap();
     for _ in 0..2 {
-        let output = run_orglake(&[
+        run_ok(&[
             "run",
             "--endpoint-url",
             &moto.url(),
@@ -41,11 +41,6 @@ fn two_runs_on_one_day_are_both_complete_and_queryable() {
             "--as-of",
             "2026-03-01T06:00:00Z",
         ]);
-        assert!(
-            output.status.success(),
-            "run failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
     }
     let runs = query(
         lake.path(),
@@ -109,12 +104,7 @@ fn a_run_killed_before_its_manifest_is_invisible_and_the_next_run_succeeds() {
     let raw = query(lake.path(), "SELECT count(*) AS n FROM raw_accounts");
     assert!(raw[0]["n"].as_u64().unwrap() > 0, "raw_ shows the orphan files");
 
-    let output = run_orglake(&["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse]);
-    assert!(
-        output.status.success(),
-        "next run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_ok(&["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse]);
     let visible = query(
         lake.path(),
         "SELECT count(DISTINCT run_id) AS runs, count(*) AS n FROM accounts",
@@ -156,18 +146,13 @@ fn every_written_file_has_exactly_its_schema_file_columns_and_types() {
     let moto = Moto::start();
     moto.seed(&foreign_org());
     let lake = tempfile::tempdir().unwrap();
-    let output = run_orglake(&[
+    run_ok(&[
         "run",
         "--endpoint-url",
         &moto.url(),
         "--warehouse",
         lake.path().to_str().unwrap(),
     ]);
-    assert!(
-        output.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     for table in orglake::schema::all_tables() {
         let files = parquet_files(&lake.path().join(table.name()));
         if files.is_empty() {

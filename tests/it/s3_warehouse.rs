@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::discovery::foreign_org;
-use crate::support::{Moto, python_command, query_with, run_orglake};
+use crate::support::{Moto, python_command, query_with, run_ok};
 
 #[test]
 fn an_s3_warehouse_is_written_and_queried_like_a_local_one() {
@@ -16,12 +16,7 @@ fn an_s3_warehouse_is_written_and_queried_like_a_local_one() {
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let warehouse = "s3://lake-bucket/inventory/v1";
-    let output = run_orglake(&["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse]);
-    assert!(
-        output.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_ok(&["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse]);
 
     let rows = query_with(
         &["--warehouse", warehouse, "--endpoint-url", &moto.url()],

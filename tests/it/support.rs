@@ -208,6 +208,36 @@ pub fn run_orglake(args: &[&str]) -> Output {
     orglake().args(args).output().expect("run orglake")
 }
 
+/// Runs orglake with `args` and asserts that it succeeded.
+pub fn run_ok(args: &[&str]) -> Output {
+    let output = run_orglake(args);
+    assert!(
+        output.status.success(),
+        "orglake {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The one CSV export of `table` in `lake`: its file name and its records, header first.
+pub fn export_csv(lake: &Path, table: &str) -> (String, Vec<csv::StringRecord>) {
+    let snapshot = std::fs::read_dir(lake.join("exports").join(table))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let files: Vec<_> = std::fs::read_dir(&snapshot)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "one export file: {files:?}");
+    let mut reader = csv::Reader::from_path(&files[0]).unwrap();
+    let mut records = vec![reader.headers().unwrap().clone()];
+    records.extend(reader.records().map(|r| r.unwrap()));
+    (files[0].file_name().unwrap().to_str().unwrap().to_string(), records)
+}
+
 /// Runs `orglake query --format json` and returns the rows.
 pub fn query(warehouse: &Path, sql: &str) -> Vec<Value> {
     query_with(&["--warehouse", warehouse.to_str().unwrap()], sql)

@@ -7,18 +7,14 @@ JSON lines: {"account_id", "region", "instance_id", "state", "image_name", "tags
 import json
 import sys
 
-import boto3
+from member import member_client
 
 
 def main():
     endpoint, accounts, regions = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
-    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1")
     for account in accounts:
-        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/viewer", RoleSessionName="view")["Credentials"]
-        session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                                aws_session_token=creds["SessionToken"])
         for region in regions:
-            ec2 = session.client("ec2", endpoint_url=endpoint, region_name=region)
+            ec2 = member_client(endpoint, account, "ec2", region)
             for page in ec2.get_paginator("describe_instances").paginate():
                 for reservation in page["Reservations"]:
                     for instance in reservation["Instances"]:

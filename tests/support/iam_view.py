@@ -8,16 +8,13 @@ lines: {"account_id", "user_name", "path", "groups", "tags", "mfa_device_count",
 import json
 import sys
 
-import boto3
+from member import member_client
 
 
 def main():
     endpoint, accounts = sys.argv[1], sys.argv[2].split(",")
-    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1")
     for account in accounts:
-        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/viewer", RoleSessionName="view")["Credentials"]
-        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
-                           aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+        iam = member_client(endpoint, account, "iam")
         for page in iam.get_paginator("list_users").paginate():
             for user in page["Users"]:
                 name = user["UserName"]
