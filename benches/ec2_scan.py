@@ -20,6 +20,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import resource
 import socket
 import subprocess
@@ -126,6 +127,10 @@ def main():
                             "FROM account_status WHERE stage = 'credential_report'")
                 _, _, span_out = timed([args.orglake, "query", "--format", "json", "--warehouse", lake, span_sql], env)
                 reports = json.loads(span_out.strip().splitlines()[0])
+                # DataFusion prints intervals as "0 days 0 hours 0 mins 5.675851 secs".
+                parts = re.findall(r"([\d.]+) (days|hours|mins|secs)", reports["span"])
+                scale = {"days": 86400, "hours": 3600, "mins": 60, "secs": 1}
+                reports["span"] = f"{sum(float(v) * scale[u] for v, u in parts):.2f} s"
                 seed_wall, _, seed_out = timed([PYTHON, str(ROOT / "benches/seed_approach.py"), endpoint, ou,
                                                 ",".join(regions), os.path.join(lake, "seed.csv")], env)
             instances = accounts * args.instances_per_account
