@@ -39,6 +39,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan the organization and write one snapshot to the lake.
     Run(ConfigArgs),
+    /// Scan like `run`, and plan owner tags (stored in tag_actions); write them with --apply.
+    Tag(ConfigArgs),
     /// Run SQL over every complete run in the lake.
     Query(QueryArgs),
     /// List the lake's tables and their columns.
@@ -101,6 +103,36 @@ pub struct ConfigArgs {
     /// SNS topic to tell about failed accounts, one message per run (default: none).
     #[arg(long)]
     pub sns_topic_arn: Option<String>,
+    /// Plan owner tags in this run (stored in tag_actions; `orglake tag` implies it).
+    #[arg(long)]
+    pub plan_tags: bool,
+    /// Write the planned owner tags (CreateTags). Without it nothing is written to AWS.
+    #[arg(long)]
+    pub apply: bool,
+    /// Apply even when the plan exceeds --max-tag-changes.
+    #[arg(long)]
+    pub allow_many_tag_changes: bool,
+    /// Tag key of owner tagging (default: owner).
+    #[arg(long)]
+    pub tag_key: Option<String>,
+    /// Skip accounts whose owner's e-mail is in this domain; repeatable.
+    #[arg(long = "skip-owner-domain")]
+    pub skip_owner_domains: Vec<String>,
+    /// Tag only these accounts; repeatable.
+    #[arg(long = "tag-include-account")]
+    pub tag_include_accounts: Vec<String>,
+    /// Never tag these accounts; repeatable.
+    #[arg(long = "tag-exclude-account")]
+    pub tag_exclude_accounts: Vec<String>,
+    /// Instance states that are tagged; repeatable (default: pending, running, stopping, stopped).
+    #[arg(long = "tag-include-state")]
+    pub tag_include_states: Vec<String>,
+    /// Overwrite an existing owner tag that differs (true/false; default false).
+    #[arg(long)]
+    pub tag_overwrite: Option<String>,
+    /// Most tag changes applied in one run (default: 100).
+    #[arg(long)]
+    pub max_tag_changes: Option<String>,
     /// Retries per AWS call after throttling or a transient error (default: 5).
     #[arg(long)]
     pub max_retries: Option<String>,
@@ -144,22 +176,41 @@ impl ConfigArgs {
         flags.set_flag("report_max_polls", single(&self.report_max_polls));
         flags.set_flag("sns_topic_arn", single(&self.sns_topic_arn));
         flags.set_flag("max_retries", single(&self.max_retries));
-        file.overlay(ConfigLayers::from_env(env)).overlay(flags).resolve()
+        if self.plan_tags || self.apply {
+            flags.set_flag("plan_tags", vec!["true".into()]);
+        }
+        flags.set_flag("tag_key", single(&self.tag_key));
+        flags.set_flag("skip_owner_domains", self.skip_owner_domains.clone());
+        flags.set_flag("tag_include_accounts", self.tag_include_accounts.clone());
+        flags.set_flag("tag_exclude_accounts", self.tag_exclude_accounts.clone());
+        flags.set_flag("tag_include_states", self.tag_include_states.clone());
+        flags.set_flag("tag_overwrite", single(&self.tag_overwrite));
+        flags.set_flag("max_tag_changes", single(&self.max_tag_changes));
+        let mut config = file.overlay(ConfigLayers::from_env(env)).overlay(flags).resolve()?;
+        config.tagging.apply = self.apply;
+        config.tagging.allow_many_changes = self.allow_many_tag_changes;
+        Ok(config)
     }
+}
+
+async fn run_and_summarise(config: &Config) -> Result<ExitCode> {
+    let report = run::run(config).await?;
+    print!("{}", summary::render(&report));
+    Ok(match report.status {
+        RunStatus::Complete => ExitCode::SUCCESS,
+        RunStatus::Partial => ExitCode::from(EXIT_PARTIAL),
+    })
 }
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn execute(cli: Cli) -> Result<ExitCode> {
     let env = |name: &str| std::env::var(name).ok();
     match cli.command {
-        Command::Run(args) => {
-            let config = args.resolve(env)?;
-            let report = run::run(&config).await?;
-            print!("{}", summary::render(&report));
-            Ok(match report.status {
-                RunStatus::Complete => ExitCode::SUCCESS,
-                RunStatus::Partial => ExitCode::from(EXIT_PARTIAL),
-            })
+        Command::Run(args) => run_and_summarise(&args.resolve(env)?).await,
+        Command::Tag(args) => {
+            let mut config = args.resolve(env)?;
+            config.tagging.plan = true;
+            run_and_summarise(&config).await
         }
         Command::Query(args) => {
             let config = args.config.resolve(env)?;

@@ -23,6 +23,12 @@ pub const DEFAULT_REGION_CONCURRENCY: usize = 8;
 pub const DEFAULT_TERMINATED_RETENTION_DAYS: u32 = 15;
 /// Default number of credential report polls (the old system's limit).
 pub const DEFAULT_REPORT_MAX_POLLS: u32 = 45;
+/// Default tag key of owner tagging.
+pub const DEFAULT_TAG_KEY: &str = "owner";
+/// Instance states tagged by default.
+pub const DEFAULT_TAG_STATES: &[&str] = &["pending", "running", "stopping", "stopped"];
+/// Default limit of tag changes applied in one run.
+pub const DEFAULT_MAX_TAG_CHANGES: u64 = 100;
 /// Default number of retries after a throttled or failed call (the old scripts used 5).
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 /// Default region for the organization-wide calls (Organizations, STS).
@@ -131,6 +137,54 @@ const KEYS: &[KeySpec] = &[
         list: false,
     },
     KeySpec {
+        key: "plan_tags",
+        flag: "--plan-tags",
+        env: &["ORGLAKE_PLAN_TAGS"],
+        list: false,
+    },
+    KeySpec {
+        key: "tag_key",
+        flag: "--tag-key",
+        env: &["ORGLAKE_TAG_KEY"],
+        list: false,
+    },
+    KeySpec {
+        key: "skip_owner_domains",
+        flag: "--skip-owner-domain",
+        env: &["ORGLAKE_SKIP_OWNER_DOMAINS"],
+        list: true,
+    },
+    KeySpec {
+        key: "tag_include_accounts",
+        flag: "--tag-include-account",
+        env: &["ORGLAKE_TAG_INCLUDE_ACCOUNTS"],
+        list: true,
+    },
+    KeySpec {
+        key: "tag_exclude_accounts",
+        flag: "--tag-exclude-account",
+        env: &["ORGLAKE_TAG_EXCLUDE_ACCOUNTS"],
+        list: true,
+    },
+    KeySpec {
+        key: "tag_include_states",
+        flag: "--tag-include-state",
+        env: &["ORGLAKE_TAG_INCLUDE_STATES"],
+        list: true,
+    },
+    KeySpec {
+        key: "tag_overwrite",
+        flag: "--tag-overwrite",
+        env: &["ORGLAKE_TAG_OVERWRITE"],
+        list: false,
+    },
+    KeySpec {
+        key: "max_tag_changes",
+        flag: "--max-tag-changes",
+        env: &["ORGLAKE_MAX_TAG_CHANGES"],
+        list: false,
+    },
+    KeySpec {
         key: "max_retries",
         flag: "--max-retries",
         env: &["ORGLAKE_MAX_RETRIES"],
@@ -231,8 +285,35 @@ pub struct Config {
     pub report_max_polls: u32,
     /// SNS topic told about failed accounts, once per run.
     pub sns_topic_arn: Option<String>,
+    /// Owner tagging: whether to plan it, how, and whether to apply it.
+    pub tagging: TagConfig,
     /// Retries after a throttled or transient failure, per call.
     pub max_retries: u32,
+}
+
+/// Owner-tagging settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TagConfig {
+    /// Compute and store the plan in this run.
+    pub plan: bool,
+    /// Write the planned tags (only from the `--apply` flag, never from a file or variable).
+    pub apply: bool,
+    /// Apply even when the plan has more than `max_changes` changes (flag only).
+    pub allow_many_changes: bool,
+    /// The tag key (default `owner`).
+    pub key: String,
+    /// Owner e-mail domains whose accounts are skipped, lowercase.
+    pub skip_domains: Vec<String>,
+    /// Only these accounts are tagged (empty: all).
+    pub include_accounts: Vec<String>,
+    /// These accounts are never tagged.
+    pub exclude_accounts: Vec<String>,
+    /// Instance states that are tagged.
+    pub include_states: Vec<String>,
+    /// Whether a different existing owner may be overwritten.
+    pub overwrite: bool,
+    /// Most changes applied in one run without `--allow-many-tag-changes`.
+    pub max_changes: u64,
 }
 
 impl Config {
@@ -401,6 +482,28 @@ impl ConfigLayers {
                 .single("report_max_polls", |v| parse_bounded(v, 1, 1000, "polls"))?
                 .unwrap_or(DEFAULT_REPORT_MAX_POLLS as u64) as u32,
             sns_topic_arn: self.single("sns_topic_arn", validate_topic_arn)?,
+            tagging: TagConfig {
+                plan: self.single("plan_tags", parse_bool)?.unwrap_or(false),
+                apply: false,
+                allow_many_changes: false,
+                key: self
+                    .single("tag_key", validate_tag_key)?
+                    .unwrap_or_else(|| DEFAULT_TAG_KEY.to_string()),
+                skip_domains: self.list("skip_owner_domains", validate_domain)?.unwrap_or_default(),
+                include_accounts: self
+                    .list("tag_include_accounts", validate_account_id)?
+                    .unwrap_or_default(),
+                exclude_accounts: self
+                    .list("tag_exclude_accounts", validate_account_id)?
+                    .unwrap_or_default(),
+                include_states: self
+                    .list("tag_include_states", validate_state)?
+                    .unwrap_or_else(|| DEFAULT_TAG_STATES.iter().map(|s| s.to_string()).collect()),
+                overwrite: self.single("tag_overwrite", parse_bool)?.unwrap_or(false),
+                max_changes: self
+                    .single("max_tag_changes", |v| parse_bounded(v, 0, 1_000_000, "tag changes"))?
+                    .unwrap_or(DEFAULT_MAX_TAG_CHANGES),
+            },
             max_retries: self
                 .single("max_retries", |v| parse_bounded(v, 0, 20, "retries per call"))?
                 .unwrap_or(DEFAULT_MAX_RETRIES as u64) as u32,
@@ -558,6 +661,47 @@ fn validate_endpoint(v: &str) -> std::result::Result<String, String> {
             Ok(v.trim_end_matches('/').to_string())
         }
         _ => Err("not an http(s) URL; expected something like http://127.0.0.1:5000".into()),
+    }
+}
+
+fn parse_bool(v: &str) -> std::result::Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        _ => Err("expected true or false".into()),
+    }
+}
+
+fn validate_tag_key(v: &str) -> std::result::Result<String, String> {
+    if (1..=128).contains(&v.chars().count()) && !v.to_ascii_lowercase().starts_with("aws:") {
+        Ok(v.to_string())
+    } else {
+        Err("a tag key is 1-128 characters and may not start with aws:".into())
+    }
+}
+
+fn validate_domain(v: &str) -> std::result::Result<String, String> {
+    let domain = v.trim_start_matches('@').to_ascii_lowercase();
+    if domain.contains('.') && !domain.contains(char::is_whitespace) && !domain.contains('@') {
+        Ok(domain)
+    } else {
+        Err("not an e-mail domain; expected something like example.com".into())
+    }
+}
+
+fn validate_state(v: &str) -> std::result::Result<String, String> {
+    const STATES: &[&str] = &[
+        "pending",
+        "running",
+        "shutting-down",
+        "terminated",
+        "stopping",
+        "stopped",
+    ];
+    if STATES.contains(&v) {
+        Ok(v.to_string())
+    } else {
+        Err(format!("not an instance state; one of {}", STATES.join(", ")))
     }
 }
 

@@ -30,6 +30,11 @@ pub const EXPORTS: &[(&str, &str, &str)] = &[
         "IAM_USER_TAGS_{org}_combined_{datetime}.csv",
         include_str!("../queries/exports/iam_users.sql"),
     ),
+    (
+        "tag_actions",
+        "TAG_ACTIONS_{org}_{datetime}_{suffix}.csv",
+        include_str!("../queries/exports/tag_actions.sql"),
+    ),
 ];
 
 /// What export file names are made of.
@@ -74,15 +79,17 @@ pub fn export_path(lake: &Lake, table: &str, snapshot_date: &str, file_name: &st
         .join(file_name)
 }
 
-/// Runs each export query and writes its CSV; returns (table, path) of every file.
+/// Runs each export query (but those of the tables in `skip`) and writes its CSV; returns
+/// (table, path) of every file.
 pub async fn write_exports(
     ctx: &SessionContext,
     lake: &Lake,
     snapshot_date: &str,
     naming: &ExportNaming,
+    skip: &[&str],
 ) -> Result<Vec<(String, String)>> {
     let mut written = Vec::new();
-    for (table, template, sql) in EXPORTS {
+    for (table, template, sql) in EXPORTS.iter().filter(|(table, _, _)| !skip.contains(table)) {
         let path = export_path(lake, table, snapshot_date, &naming.file_name(template));
         let mut stream = ctx.sql(sql).await?.execute_stream().await?;
         let mut out = BufWriter::new(lake.store(), path.clone());

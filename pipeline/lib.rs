@@ -4,6 +4,7 @@
 //! on a local directory or S3, manifest last) and [`query`] reads it back with DataFusion.
 //! See `DESIGN.md` and the README.
 
+pub mod act;
 pub mod aws;
 pub mod batch;
 pub mod cli;

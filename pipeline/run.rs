@@ -6,10 +6,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use tracing::info;
 
+use crate::act;
 use crate::aws::AwsContext;
 use crate::batch::rows_to_batch;
 use crate::config::Config;
-use crate::discover::{AccountRecord, OWNER_TAG_KEY, discover};
+use crate::discover::{AccountRecord, discover};
 use crate::error::Result;
 use crate::export::{self, ExportNaming};
 use crate::extract::credential_report::ReportTargets;
@@ -161,7 +162,7 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     let settings = Ec2Settings {
         regions: config.regions.clone(),
         region_concurrency: config.region_concurrency,
-        owner_tag_key: OWNER_TAG_KEY.to_string(),
+        owner_tag_key: config.tagging.key.clone(),
     };
     let sources = Sources {
         ec2: (settings, Ec2Sinks { instances, images }),
@@ -186,10 +187,6 @@ pub async fn run(config: &Config) -> Result<RunReport> {
         "accounts".to_string(),
         write_rows(&lake, "accounts", &snapshot_date, &run_id, &discovery.accounts).await?,
     );
-    table_rows.insert(
-        "account_status".to_string(),
-        write_rows(&lake, "account_status", &snapshot_date, &run_id, &outcomes).await?,
-    );
 
     let ctx = query::session(&lake).await?;
     let retention = chrono::Duration::days(i64::from(config.terminated_retention_days));
@@ -203,6 +200,22 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     };
     transform::register_inputs(&ctx, &inputs).await?;
     table_rows.extend(transform::run_transforms(&ctx, &lake, &snapshot_date, &run_id).await?);
+
+    // Owner tagging: the plan always, the writes only with --apply.
+    let mut outcomes = outcomes.clone();
+    if config.tagging.plan {
+        let plan = act::plan(&ctx, &config.tagging, &run_id).await?;
+        let (actions, tag_outcomes) = act::apply(&aws, config, &plan).await;
+        outcomes.extend(tag_outcomes);
+        table_rows.insert(
+            "tag_actions".to_string(),
+            write_rows(&lake, "tag_actions", &snapshot_date, &run_id, &actions).await?,
+        );
+    }
+    table_rows.insert(
+        "account_status".to_string(),
+        write_rows(&lake, "account_status", &snapshot_date, &run_id, &outcomes).await?,
+    );
     let naming = ExportNaming {
         organization_id: discovery.organization_id.clone(),
         datetime: started_at.format("%Y-%m-%d_%H-%M-%S").to_string(),
@@ -211,7 +224,8 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     // A new session lists the files the transforms just wrote.
     let export_ctx = query::session(&lake).await?;
     transform::register_inputs(&export_ctx, &inputs).await?;
-    let exports = export::write_exports(&export_ctx, &lake, &snapshot_date, &naming).await?;
+    let skip: &[&str] = if config.tagging.plan { &[] } else { &["tag_actions"] };
+    let exports = export::write_exports(&export_ctx, &lake, &snapshot_date, &naming, skip).await?;
 
     let counts = AccountCounts::of(&discovery.accounts, &outcomes);
     let status = if counts.failed == 0 {

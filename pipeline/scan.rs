@@ -128,7 +128,7 @@ async fn scan_account(
 }
 
 /// Assumes the configured role in `account_id`.
-async fn assume_role(aws: &AwsContext, config: &Config, account_id: &str) -> Result<Credentials> {
+pub async fn assume_role(aws: &AwsContext, config: &Config, account_id: &str) -> Result<Credentials> {
     let role_arn = format!("arn:aws:iam::{account_id}:role/{}", config.role_name);
     let mut request = aws
         .sts()

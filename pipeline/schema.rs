@@ -25,6 +25,7 @@ const SCHEMA_FILES: &[(&str, &str)] = &[
         include_str!("../schemas/iam_credential_report.toml"),
     ),
     ("findings", include_str!("../schemas/findings.toml")),
+    ("tag_actions", include_str!("../schemas/tag_actions.toml")),
     ("runs", include_str!("../schemas/runs.toml")),
 ];
 
@@ -35,6 +36,7 @@ const STAGING_FILES: &[(&str, &str)] = &[
         include_str!("../schemas/staging/ec2_instances_extracted.toml"),
     ),
     ("run_params", include_str!("../schemas/staging/run_params.toml")),
+    ("tag_params", include_str!("../schemas/staging/tag_params.toml")),
 ];
 
 /// Lake tables whose extraction stages exactly their file columns, as `<table>_extracted`

@@ -97,7 +97,7 @@ pub async fn register_inputs(ctx: &SessionContext, inputs: &RunInputs<'_>) -> Re
         inputs.run_id,
         inputs.outcomes,
     )?;
-    for staged in staging_tables().iter().filter(|t| t.name() != "run_params") {
+    for staged in staging_tables().iter().filter(|t| !t.name().ends_with("_params")) {
         register_listing(ctx, inputs.staging, staged, staged.name()).await?;
     }
     Ok(())

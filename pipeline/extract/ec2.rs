@@ -178,7 +178,8 @@ async fn enabled_regions(aws: &AwsContext, sdk: &SdkConfig, account_id: &str) ->
         .collect())
 }
 
-fn ec2_client(sdk: &SdkConfig, account_id: &str, region: Option<&str>) -> aws_sdk_ec2::Client {
+/// An EC2 client for one account (its own retry partition), in `region` if given.
+pub fn ec2_client(sdk: &SdkConfig, account_id: &str, region: Option<&str>) -> aws_sdk_ec2::Client {
     let mut builder =
         aws_sdk_ec2::config::Builder::from(sdk).retry_partition(AwsContext::retry_partition("ec2", account_id));
     if let Some(region) = region {

@@ -10,3 +10,4 @@ mod policies;
 mod readme;
 mod s3_warehouse;
 mod support;
+mod tagging;

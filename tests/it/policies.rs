@@ -71,6 +71,13 @@ fn the_policies_grant_exactly_the_actions_the_code_calls() {
     );
     let scanner = policy_actions("scanner-policy.json");
     let member = policy_actions("member-read-policy.json");
+    let tagging = policy_actions("member-tag-policy.json");
+    assert_eq!(
+        tagging,
+        BTreeSet::from(["ec2:CreateTags".to_string()]),
+        "the optional tagging policy grants only CreateTags"
+    );
+    assert!(!member.contains("ec2:CreateTags"), "the read-only policy never writes");
     let both: Vec<_> = scanner.intersection(&member).collect();
     assert!(
         both.is_empty(),

@@ -1,0 +1,215 @@
+//! Owner tagging: plan, dry run, apply, audit, guard.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::support::{FaultProxy, Moto, Seeded, python_command, query, repo_root, run_orglake};
+
+fn tagging_org() -> Value {
+    let instance = |tags: Value, state: &str| json!({"region": "us-east-1", "state": state, "tags": tags});
+    json!({
+        "ous": {"Fleet": {}},
+        "accounts": [
+            {"name": "alpha", "ou": "Fleet", "tags": {"owner": " Alice@Example.com "}, "instances": [
+                instance(json!({"Name": "missing"}), "running"),
+                instance(json!({"Name": "right", "OWNER": " alice@example.COM"}), "running"),
+                instance(json!({"Name": "different", "owner": "bob@example.com"}), "stopped"),
+                instance(json!({"Name": "gone"}), "terminated")
+            ]},
+            {"name": "skipme", "ou": "Fleet", "tags": {"owner": "ops@Skip.Example.org"}, "instances": [instance(json!({"Name": "skip"}), "running")]},
+            {"name": "noowner", "ou": "Fleet", "instances": [instance(json!({"Name": "orphan"}), "running")]},
+            {"name": "denied", "ou": "Fleet", "tags": {"owner": "dan@example.com"}, "instances": [instance(json!({"Name": "locked"}), "running")]},
+            {"name": "excluded", "ou": "Fleet", "tags": {"owner": "eve@example.com"}, "instances": [instance(json!({"Name": "left-alone"}), "running")]}
+        ]
+    })
+}
+
+/// Instance Name tag -> all tags, as boto3 sees them now.
+fn tags_by_name(endpoint: &str, org: &Seeded) -> BTreeMap<String, Value> {
+    let accounts: Vec<String> = ["alpha", "skipme", "noowner", "denied", "excluded"]
+        .iter()
+        .map(|n| org.account(n))
+        .collect();
+    let output = python_command()
+        .arg(repo_root().join("tests/support/ec2_view.py"))
+        .args([endpoint, &accounts.join(","), "us-east-1"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| (v["tags"]["Name"].as_str().unwrap().to_string(), v["tags"].clone()))
+        .collect()
+}
+
+fn tag(lake: &std::path::Path, endpoint: &str, org: &Seeded, extra: &[&str]) -> std::process::Output {
+    let (fleet, excluded) = (org.ou("Fleet"), org.account("excluded"));
+    let warehouse = lake.to_str().unwrap();
+    let mut args = vec![
+        "tag",
+        "--ou-id",
+        &fleet,
+        "--endpoint-url",
+        endpoint,
+        "--warehouse",
+        warehouse,
+    ];
+    args.extend_from_slice(&[
+        "--skip-owner-domain",
+        "skip.example.org",
+        "--tag-exclude-account",
+        &excluded,
+    ]);
+    args.extend_from_slice(extra);
+    run_orglake(&args)
+}
+
+fn latest_plan(lake: &std::path::Path) -> Vec<Value> {
+    query(
+        lake,
+        "SELECT a.instance_id, a.reason, a.change, a.mode, a.new_value, a.error FROM latest_tag_actions a ORDER BY a.instance_id",
+    )
+}
+
+#[test]
+fn the_plan_follows_the_rule_and_a_dry_run_writes_nothing() {
+    let moto = Moto::start();
+    let org = moto.seed(&tagging_org());
+    let proxy = FaultProxy::start(&moto.url());
+    let before = tags_by_name(&moto.url(), &org);
+    let lake = tempfile::tempdir().unwrap();
+    let output = tag(lake.path(), &proxy.url(), &org, &[]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        proxy.counts()["CreateTags"],
+        Value::Null,
+        "a dry run makes no write call"
+    );
+    assert_eq!(tags_by_name(&moto.url(), &org), before);
+
+    let names = [
+        ("alpha", vec!["missing", "right", "different", "gone"]),
+        ("skipme", vec!["skip"]),
+        ("noowner", vec!["orphan"]),
+        ("denied", vec!["locked"]),
+        ("excluded", vec!["left-alone"]),
+    ];
+    let ids: BTreeMap<String, String> = names
+        .iter()
+        .flat_map(|(account, names)| {
+            org.instances(account)
+                .into_iter()
+                .zip(names.iter().map(|n| n.to_string()))
+        })
+        .collect();
+    let reasons: BTreeMap<String, (String, String)> = latest_plan(lake.path())
+        .into_iter()
+        .map(|r| {
+            (
+                ids[r["instance_id"].as_str().unwrap()].clone(),
+                (
+                    r["reason"].as_str().unwrap().to_string(),
+                    r["mode"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect();
+    let expect = |name: &str, reason: &str, mode: &str| {
+        assert_eq!(reasons[name], (reason.to_string(), mode.to_string()), "{name}")
+    };
+    expect("missing", "missing", "dry_run");
+    expect("right", "already_right", "none");
+    expect("different", "different_not_overwritten", "none");
+    expect("gone", "skipped_instance_terminated", "none");
+    expect("skip", "skipped_owner_in_skip_domain", "none");
+    expect("orphan", "skipped_account_has_no_owner", "none");
+    expect("locked", "missing", "dry_run");
+    expect("left-alone", "skipped_account_excluded", "none");
+    let values = query(
+        lake.path(),
+        "SELECT DISTINCT new_value FROM latest_tag_actions WHERE change AND new_value LIKE 'Alice%'",
+    );
+    assert_eq!(
+        values,
+        vec![json!({"new_value": "Alice@Example.com"})],
+        "the account owner, trimmed"
+    );
+}
+
+#[test]
+fn apply_writes_exactly_the_plan_records_a_denied_account_and_then_plans_nothing() {
+    let moto = Moto::start();
+    let org = moto.seed(&tagging_org());
+    let proxy = FaultProxy::start(&moto.url());
+    proxy.set_rules(json!([{"action": "CreateTags", "account": org.account("denied"), "fault": "deny", "code": "UnauthorizedOperation"}]));
+    let before = tags_by_name(&moto.url(), &org);
+    let lake = tempfile::tempdir().unwrap();
+    let output = tag(lake.path(), &proxy.url(), &org, &["--apply", "--tag-overwrite", "true"]);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "partial: one account denied; {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let after = tags_by_name(&moto.url(), &org);
+    let mut expected = before.clone();
+    expected.get_mut("missing").unwrap()["owner"] = json!("Alice@Example.com");
+    expected.get_mut("different").unwrap()["owner"] = json!("Alice@Example.com");
+    assert_eq!(after, expected, "exactly the planned tags, nothing else");
+
+    let failed = query(
+        lake.path(),
+        "SELECT mode, error FROM latest_tag_actions WHERE mode = 'failed'",
+    );
+    assert_eq!(failed.len(), 1);
+    assert!(
+        failed[0]["error"].as_str().unwrap().contains("UnauthorizedOperation"),
+        "{failed:?}"
+    );
+    let status = query(
+        lake.path(),
+        "SELECT account_id, status FROM latest_account_status WHERE stage = 'tag' ORDER BY account_id",
+    );
+    assert!(
+        status.contains(&json!({"account_id": org.account("denied"), "status": "auth_failed"})),
+        "{status:?}"
+    );
+    assert!(
+        status.contains(&json!({"account_id": org.account("alpha"), "status": "ok"})),
+        "{status:?}"
+    );
+    assert!(
+        lake.path().join("exports/tag_actions").is_dir(),
+        "the audit has a CSV export"
+    );
+
+    proxy.set_rules(json!([]));
+    let output = tag(lake.path(), &proxy.url(), &org, &["--apply", "--tag-overwrite", "true"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = tag(lake.path(), &proxy.url(), &org, &["--apply", "--tag-overwrite", "true"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let changes = query(lake.path(), "SELECT count(*) AS n FROM latest_tag_actions WHERE change");
+    assert_eq!(changes, vec![json!({"n": 0})], "a settled fleet plans nothing");
+}
+
+#[test]
+fn more_changes_than_the_limit_are_refused_clearly() {
+    let moto = Moto::start();
+    let org = moto.seed(&tagging_org());
+    let proxy = FaultProxy::start(&moto.url());
+    let lake = tempfile::tempdir().unwrap();
+    let output = tag(lake.path(), &proxy.url(), &org, &["--apply", "--max-tag-changes", "1"]);
+    assert_eq!(output.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("refused to apply 2 tag changes"), "{stdout}");
+    assert_eq!(proxy.counts()["CreateTags"], Value::Null);
+    let refused = query(
+        lake.path(),
+        "SELECT count(*) AS n FROM latest_tag_actions WHERE mode = 'refused'",
+    );
+    assert_eq!(refused, vec![json!({"n": 2})]);
+}
