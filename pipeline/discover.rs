@@ -107,7 +107,7 @@ pub async fn discover(aws: &AwsContext, scope: &Scope, expected_org: Option<&str
     accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     accounts.dedup_by(|a, b| a.account_id == b.account_id);
     let accounts = stream::iter(accounts)
-        .map(|account| walker_tags(aws, &client, account))
+        .map(|account| with_tags(aws, &client, account))
         .buffered(ORGANIZATIONS_CONCURRENCY)
         .try_collect::<Vec<_>>()
         .await?;
@@ -301,7 +301,7 @@ fn record(account: &Account, ou_id: &str, ou_path: &str) -> AccountRecord {
     }
 }
 
-async fn walker_tags(aws: &AwsContext, client: &Client, mut account: AccountRecord) -> Result<AccountRecord> {
+async fn with_tags(aws: &AwsContext, client: &Client, mut account: AccountRecord) -> Result<AccountRecord> {
     let tags: Vec<_> = client
         .list_tags_for_resource()
         .resource_id(&account.account_id)

@@ -76,3 +76,51 @@ pub fn render(report: &RunReport) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::status::{StageOutcome, status};
+
+    #[test]
+    fn a_partial_run_summary_lists_counts_stages_and_failures() {
+        let started_at = Utc.with_ymd_and_hms(2026, 11, 24, 6, 0, 0).unwrap();
+        let mut failure = StageOutcome::start("222222222222", "assume_role", None).fail(&crate::Error::Aws {
+            operation: "sts:AssumeRole".into(),
+            code: "AccessDenied".into(),
+            message: "not allowed".into(),
+        });
+        failure.started_at = started_at;
+        failure.finished_at = started_at;
+        let mut stage_accounts = BTreeMap::new();
+        stage_accounts.insert(("assume_role".to_string(), status::OK.to_string()), 35);
+        stage_accounts.insert(("assume_role".to_string(), status::AUTH_FAILED.to_string()), 1);
+        stage_accounts.insert(("ec2".to_string(), status::NO_DATA.to_string()), 20);
+        stage_accounts.insert(("ec2".to_string(), status::OK.to_string()), 15);
+        let report = RunReport {
+            run_id: "20261124T060000.000Z-0a1b2c3d".into(),
+            snapshot_date: "2026-11-24".into(),
+            status: RunStatus::Partial,
+            organization_id: "o-a1b2c3d4e5".into(),
+            accounts_total: 37,
+            accounts_ok: 35,
+            accounts_failed: 1,
+            accounts_skipped: 1,
+            failures: vec![failure],
+            stage_accounts,
+            table_rows: [("accounts".to_string(), 37), ("ec2_instances".to_string(), 120)]
+                .into_iter()
+                .collect(),
+            warehouse: "/lake".into(),
+            exports: vec!["/lake/exports/ec2_instances/snapshot_date=2026-11-24/EC2_INSTANCES.csv".into()],
+            notification: Some("sent to arn:aws:sns:us-east-1:111111111111:ops (message 1)".into()),
+            started_at,
+            finished_at: started_at + chrono::Duration::milliseconds(12_345),
+        };
+        insta::assert_snapshot!(render(&report));
+    }
+}
