@@ -43,11 +43,25 @@ pub enum Command {
     Tag(ConfigArgs),
     /// Run SQL over every complete run in the lake.
     Query(QueryArgs),
+    /// The Glue / Athena catalog.
+    #[command(subcommand)]
+    Glue(GlueCommand),
     /// List the lake's tables and their columns.
     Tables {
         /// Print the data dictionary as Markdown (as in the README).
         #[arg(long)]
         markdown: bool,
+    },
+}
+
+/// `orglake glue` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum GlueCommand {
+    /// Write the Glue table inputs and Athena DDL derived from schemas/ into a folder.
+    Render {
+        /// Where to write (the repository keeps them in glue/).
+        #[arg(long, default_value = "glue")]
+        out: PathBuf,
     },
 }
 
@@ -228,6 +242,17 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             print!("{}", query::render(&batches, args.format)?);
             if args.format == OutputFormat::Table {
                 println!();
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Glue(GlueCommand::Render { out }) => {
+            for (path, content) in crate::catalog::rendered_files() {
+                let target = out.join(&path);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(&target, content)?;
+                println!("wrote {}", target.display());
             }
             Ok(ExitCode::SUCCESS)
         }

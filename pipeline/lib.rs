@@ -7,6 +7,7 @@
 pub mod act;
 pub mod aws;
 pub mod batch;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod discover;

@@ -19,8 +19,9 @@ use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::schema::{Table, all_tables};
 
-/// View templates: `{table}` is replaced by each table's name.
-const VIEW_TEMPLATES: &[&str] = &[
+/// View templates: `{table}` is replaced by each table's name. Written in SQL that both
+/// DataFusion and Athena accept (the Athena views in `glue/ddl/views.sql` use them too).
+pub const VIEW_TEMPLATES: &[&str] = &[
     include_str!("../queries/lake/complete_runs.sql"),
     include_str!("../queries/lake/latest_run.sql"),
     include_str!("../queries/lake/daily_latest_run.sql"),

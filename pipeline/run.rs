@@ -16,7 +16,7 @@ use crate::export::{self, ExportNaming};
 use crate::extract::credential_report::ReportTargets;
 use crate::extract::ec2::{Ec2Settings, Ec2Sinks};
 use crate::extract::iam_users::IamSettings;
-use crate::lake::{Lake, S3Options};
+use crate::lake::{Lake, MANIFEST_TABLE, S3Options};
 use crate::notify;
 use crate::query;
 use crate::scan::Sources;
@@ -227,6 +227,13 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     let skip: &[&str] = if config.tagging.plan { &[] } else { &["tag_actions"] };
     let exports = export::write_exports(&export_ctx, &lake, &snapshot_date, &naming, skip).await?;
 
+    // The manifest counts every table, 0 for those this run did not write.
+    for lake_table in crate::schema::all_tables()
+        .iter()
+        .filter(|t| t.name() != MANIFEST_TABLE)
+    {
+        table_rows.entry(lake_table.name().to_string()).or_insert(0);
+    }
     let counts = AccountCounts::of(&discovery.accounts, &outcomes);
     let status = if counts.failed == 0 {
         RunStatus::Complete

@@ -86,6 +86,7 @@ fn the_policies_grant_exactly_the_actions_the_code_calls() {
     let granted: BTreeSet<String> = scanner
         .iter()
         .chain(&member)
+        .chain(&tagging)
         .filter(|a| !a.starts_with("s3:"))
         .cloned()
         .collect();
