@@ -188,3 +188,151 @@ mod tests {
         );
     }
 }
+
+/// Creating and updating the catalog in AWS Glue.
+pub mod glue {
+    use aws_sdk_glue::types::{Column, DatabaseInput, PartitionInput, SerDeInfo, StorageDescriptor, TableInput};
+
+    use super::*;
+    use crate::aws::AwsContext;
+    use crate::error::{Error, Result};
+
+    /// Partitions per BatchCreatePartition call (the API's limit).
+    const PARTITIONS_PER_CALL: usize = 100;
+
+    fn build_error(e: impl std::fmt::Display) -> Error {
+        Error::Schema(format!("cannot build a Glue input: {e}"))
+    }
+
+    fn columns(list: Vec<(String, String, String)>) -> Result<Vec<Column>> {
+        list.into_iter()
+            .map(|(name, type_name, comment)| {
+                Column::builder()
+                    .name(name)
+                    .r#type(type_name)
+                    .comment(comment)
+                    .build()
+                    .map_err(build_error)
+            })
+            .collect()
+    }
+
+    fn storage(location: String, table: &Table, with_columns: bool) -> Result<StorageDescriptor> {
+        let serde = SerDeInfo::builder()
+            .serialization_library(SERDE)
+            .parameters("serialization.format", "1")
+            .build();
+        let mut builder = StorageDescriptor::builder()
+            .location(location)
+            .input_format(INPUT_FORMAT)
+            .output_format(OUTPUT_FORMAT)
+            .serde_info(serde);
+        if with_columns {
+            builder = builder.set_columns(Some(columns(data_columns(table))?));
+        }
+        Ok(builder.build())
+    }
+
+    fn table_input(lake_location: &str, table: &Table) -> Result<TableInput> {
+        let mut builder = TableInput::builder()
+            .name(format!("{RAW_PREFIX}{}", table.name()))
+            .description(&table.def.description)
+            .table_type("EXTERNAL_TABLE")
+            .set_partition_keys(Some(columns(partition_keys(table))?))
+            .storage_descriptor(storage(table_location(lake_location, table), table, true)?);
+        for (key, value) in table_parameters(lake_location, table) {
+            builder = builder.parameters(key, value);
+        }
+        builder.build().map_err(build_error)
+    }
+
+    /// Creates or updates the database and every table (idempotent: a new column in
+    /// `schemas/` updates the table), then registers `snapshot_dates` as partitions for
+    /// engines that do not use projection. Returns the number of partitions created.
+    pub async fn sync(
+        aws: &AwsContext,
+        database: &str,
+        lake_location: &str,
+        snapshot_dates: &[String],
+    ) -> Result<usize> {
+        let client = aws_sdk_glue::Client::new(aws.base());
+        if let Err(e) = client.get_database().name(database).send().await {
+            if e.as_service_error().is_some_and(|s| s.is_entity_not_found_exception()) {
+                let input = DatabaseInput::builder()
+                    .name(database)
+                    .description("orglake: inventory of an AWS Organization")
+                    .build()
+                    .map_err(build_error)?;
+                client
+                    .create_database()
+                    .database_input(input)
+                    .send()
+                    .await
+                    .map_err(|e| aws.error("glue:CreateDatabase", e))?;
+            } else {
+                return Err(aws.error("glue:GetDatabase", e));
+            }
+        }
+        let mut created = 0;
+        for table in all_tables() {
+            let input = table_input(lake_location, table)?;
+            let name = format!("{RAW_PREFIX}{}", table.name());
+            match client.get_table().database_name(database).name(&name).send().await {
+                Ok(_) => {
+                    client
+                        .update_table()
+                        .database_name(database)
+                        .table_input(input)
+                        .send()
+                        .await
+                        .map_err(|e| aws.error("glue:UpdateTable", e))?;
+                }
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_not_found_exception()) => {
+                    client
+                        .create_table()
+                        .database_name(database)
+                        .table_input(input)
+                        .send()
+                        .await
+                        .map_err(|e| aws.error("glue:CreateTable", e))?;
+                }
+                Err(e) => return Err(aws.error("glue:GetTable", e)),
+            }
+            let partitions: Vec<PartitionInput> = snapshot_dates
+                .iter()
+                .map(|date| {
+                    let location = format!("{}snapshot_date={date}/", table_location(lake_location, table));
+                    Ok(PartitionInput::builder()
+                        .values(date)
+                        .storage_descriptor(storage(location, table, true)?)
+                        .build())
+                })
+                .collect::<Result<_>>()?;
+            for chunk in partitions.chunks(PARTITIONS_PER_CALL) {
+                let out = client
+                    .batch_create_partition()
+                    .database_name(database)
+                    .table_name(&name)
+                    .set_partition_input_list(Some(chunk.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| aws.error("glue:BatchCreatePartition", e))?;
+                // Partitions that exist already are fine: the sync is idempotent.
+                let failed = out
+                    .errors()
+                    .iter()
+                    .filter(|e| e.error_detail().and_then(|d| d.error_code()) != Some("AlreadyExistsException"))
+                    .count();
+                if failed > 0 {
+                    return Err(Error::Aws {
+                        operation: "glue:BatchCreatePartition".into(),
+                        code: "PartitionErrors".into(),
+                        message: format!("{failed} partitions of {name} could not be created"),
+                    });
+                }
+                created += chunk.len() - out.errors().len();
+            }
+        }
+        Ok(created)
+    }
+}

@@ -63,6 +63,9 @@ pub enum GlueCommand {
         #[arg(long, default_value = "glue")]
         out: PathBuf,
     },
+    /// Create or update the Glue database and tables of an S3 lake, with a partition per
+    /// snapshot date of its complete runs.
+    Sync(ConfigArgs),
 }
 
 /// Settings shared by every command; each may also come from the config file or the
@@ -117,6 +120,9 @@ pub struct ConfigArgs {
     /// SNS topic to tell about failed accounts, one message per run (default: none).
     #[arg(long)]
     pub sns_topic_arn: Option<String>,
+    /// Glue database kept in sync after each run (S3 warehouses only).
+    #[arg(long)]
+    pub glue_database: Option<String>,
     /// Plan owner tags in this run (stored in tag_actions; `orglake tag` implies it).
     #[arg(long)]
     pub plan_tags: bool,
@@ -193,6 +199,7 @@ impl ConfigArgs {
         if self.plan_tags || self.apply {
             flags.set_flag("plan_tags", vec!["true".into()]);
         }
+        flags.set_flag("glue_database", single(&self.glue_database));
         flags.set_flag("tag_key", single(&self.tag_key));
         flags.set_flag("skip_owner_domains", self.skip_owner_domains.clone());
         flags.set_flag("tag_include_accounts", self.tag_include_accounts.clone());
@@ -254,6 +261,12 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
                 std::fs::write(&target, content)?;
                 println!("wrote {}", target.display());
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Glue(GlueCommand::Sync(args)) => {
+            let config = args.resolve(env)?;
+            let report = crate::run::sync_catalog(&config).await?;
+            println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Tables { markdown: true } => {

@@ -137,6 +137,12 @@ const KEYS: &[KeySpec] = &[
         list: false,
     },
     KeySpec {
+        key: "glue_database",
+        flag: "--glue-database",
+        env: &["ORGLAKE_GLUE_DATABASE"],
+        list: false,
+    },
+    KeySpec {
         key: "plan_tags",
         flag: "--plan-tags",
         env: &["ORGLAKE_PLAN_TAGS"],
@@ -285,6 +291,8 @@ pub struct Config {
     pub report_max_polls: u32,
     /// SNS topic told about failed accounts, once per run.
     pub sns_topic_arn: Option<String>,
+    /// Glue database kept in sync with the lake after each run (S3 warehouses only).
+    pub glue_database: Option<String>,
     /// Owner tagging: whether to plan it, how, and whether to apply it.
     pub tagging: TagConfig,
     /// Retries after a throttled or transient failure, per call.
@@ -482,6 +490,7 @@ impl ConfigLayers {
                 .single("report_max_polls", |v| parse_bounded(v, 1, 1000, "polls"))?
                 .unwrap_or(DEFAULT_REPORT_MAX_POLLS as u64) as u32,
             sns_topic_arn: self.single("sns_topic_arn", validate_topic_arn)?,
+            glue_database: self.single("glue_database", validate_glue_name)?,
             tagging: TagConfig {
                 plan: self.single("plan_tags", parse_bool)?.unwrap_or(false),
                 apply: false,
@@ -661,6 +670,17 @@ fn validate_endpoint(v: &str) -> std::result::Result<String, String> {
             Ok(v.trim_end_matches('/').to_string())
         }
         _ => Err("not an http(s) URL; expected something like http://127.0.0.1:5000".into()),
+    }
+}
+
+fn validate_glue_name(v: &str) -> std::result::Result<String, String> {
+    let ok = (1..=255).contains(&v.len())
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err("a Glue database name is lowercase letters, digits and underscores".into())
     }
 }
 

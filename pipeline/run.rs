@@ -85,6 +85,8 @@ pub struct RunReport {
     pub exports: Vec<String>,
     /// What happened to the SNS notification, if one was due.
     pub notification: Option<String>,
+    /// What happened to the Glue catalog sync, if configured.
+    pub catalog: Option<String>,
     /// Wall-clock start.
     pub started_at: DateTime<Utc>,
     /// Wall-clock end.
@@ -274,6 +276,19 @@ pub async fn run(config: &Config) -> Result<RunReport> {
         _ => None,
     };
 
+    let catalog = match (&config.glue_database, config.warehouse.starts_with("s3://")) {
+        (Some(database), true) => Some(
+            match crate::catalog::glue::sync(&aws, database, &config.warehouse, &[snapshot_date.clone()]).await {
+                Ok(created) => format!("glue database {database} synced ({created} new partitions)"),
+                Err(err) => {
+                    tracing::error!(error = %err, "could not sync the Glue catalog");
+                    format!("glue database {database} NOT synced: {err}")
+                }
+            },
+        ),
+        _ => None,
+    };
+
     Ok(RunReport {
         run_id,
         snapshot_date,
@@ -286,6 +301,7 @@ pub async fn run(config: &Config) -> Result<RunReport> {
         stage_accounts: StageOutcome::rollup(&outcomes),
         failures,
         notification,
+        catalog,
         table_rows,
         warehouse: lake.display().to_string(),
         exports: exports.into_iter().map(|(_, path)| path).collect(),
@@ -301,6 +317,44 @@ fn staging_sink(staging: &Lake, name: &str, run_id: &str) -> Result<(Sink, tokio
     let dir = std::path::PathBuf::from(staging.display()).join(name);
     std::fs::create_dir_all(&dir)?;
     Ok(Sink::spawn(staged, run_id, staging.staging_writer(staged, run_id)))
+}
+
+/// Syncs the Glue catalog of the configured S3 lake: tables from `schemas/`, partitions for
+/// the snapshot dates of its complete runs. Returns a one-line report.
+pub async fn sync_catalog(config: &Config) -> Result<String> {
+    let database = config
+        .glue_database
+        .as_deref()
+        .ok_or_else(|| crate::Error::config("glue_database", "configuration", "not set; give --glue-database NAME"))?;
+    if !config.warehouse.starts_with("s3://") {
+        return Err(crate::Error::config(
+            "warehouse",
+            "configuration",
+            "the Glue catalog needs an s3:// warehouse",
+        ));
+    }
+    let aws = AwsContext::load(config).await?;
+    let lake = open_lake(config, &aws).await?;
+    let ctx = query::session(&lake).await?;
+    let batches = ctx
+        .sql("SELECT DISTINCT snapshot_date FROM raw_runs ORDER BY snapshot_date")
+        .await?
+        .collect()
+        .await?;
+    let mut dates = Vec::new();
+    for batch in &batches {
+        let column = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
+        let strings = column
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .expect("cast to Utf8");
+        dates.extend(strings.iter().flatten().map(str::to_string));
+    }
+    let created = crate::catalog::glue::sync(&aws, database, &config.warehouse, &dates).await?;
+    Ok(format!(
+        "glue database {database}: {} tables synced, {created} partitions created",
+        crate::schema::all_tables().len()
+    ))
 }
 
 /// Writes one table's rows for this run and returns how many were written.

@@ -46,6 +46,9 @@ pub fn render(report: &RunReport) -> String {
             .collect();
         let _ = writeln!(out, "accounts by stage: {}", line.join("; "));
     }
+    if let Some(catalog) = &report.catalog {
+        let _ = writeln!(out, "catalog: {catalog}");
+    }
     if let Some(notification) = &report.notification {
         let _ = writeln!(out, "notification: {notification}");
     }
@@ -118,6 +121,7 @@ mod tests {
             warehouse: "/lake".into(),
             exports: vec!["/lake/exports/ec2_instances/snapshot_date=2026-11-24/EC2_INSTANCES.csv".into()],
             notification: Some("sent to arn:aws:sns:us-east-1:111111111111:ops (message 1)".into()),
+            catalog: None,
             started_at,
             finished_at: started_at + chrono::Duration::milliseconds(12_345),
         };

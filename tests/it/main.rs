@@ -4,6 +4,7 @@ mod credential_reports;
 mod discovery;
 mod ec2;
 mod errors;
+mod glue;
 mod iam;
 mod lake_commit;
 mod policies;

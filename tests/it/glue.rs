@@ -1,0 +1,109 @@
+//! The Glue catalog of an S3 lake, against moto's Glue.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::discovery::foreign_org;
+use crate::support::{Moto, python_command, run_ok};
+
+fn glue_view(endpoint: &str) -> Value {
+    let script = r#"
+import boto3, json, sys
+glue = boto3.client("glue", endpoint_url=sys.argv[1], region_name="us-east-1")
+out = {}
+for t in glue.get_tables(DatabaseName="inventory")["TableList"]:
+    parts = glue.get_partitions(DatabaseName="inventory", TableName=t["Name"])["Partitions"]
+    out[t["Name"]] = {
+        "columns": [[c["Name"], c["Type"]] for c in t["StorageDescriptor"]["Columns"]],
+        "partition_keys": [[c["Name"], c["Type"]] for c in t["PartitionKeys"]],
+        "location": t["StorageDescriptor"]["Location"],
+        "serde": t["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"],
+        "projection": t["Parameters"].get("projection.snapshot_date.type"),
+        "partitions": sorted(p["Values"][0] for p in parts),
+    }
+print(json.dumps(out))
+"#;
+    let output = python_command().args(["-c", script, endpoint]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn a_run_into_s3_keeps_the_glue_catalog_in_sync_and_a_rerun_is_idempotent() {
+    let moto = Moto::start();
+    moto.seed(&foreign_org());
+    let bucket = "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket='lake')";
+    assert!(
+        python_command()
+            .args(["-c", bucket, &moto.url()])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let run = |as_of: &str| {
+        let output = run_ok(&[
+            "run",
+            "--endpoint-url",
+            &moto.url(),
+            "--warehouse",
+            "s3://lake/org",
+            "--glue-database",
+            "inventory",
+            "--as-of",
+            as_of,
+        ]);
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let summary = run("2026-03-01T06:00:00Z");
+    assert!(summary.contains("catalog: glue database inventory synced"), "{summary}");
+
+    let catalog = glue_view(&moto.url());
+    let tables: BTreeMap<String, Value> = serde_json::from_value(catalog.clone()).unwrap();
+    assert_eq!(tables.len(), orglake::schema::all_tables().len());
+    for table in orglake::schema::all_tables() {
+        let glue = &tables[&format!("raw_{}", table.name())];
+        let expected: Vec<Value> = table
+            .def
+            .columns
+            .iter()
+            .filter(|c| !c.partition)
+            .map(|c| json!([c.name, c.type_name]))
+            .collect();
+        assert_eq!(glue["columns"], json!(expected), "{} columns and types", table.name());
+        assert_eq!(glue["partition_keys"], json!([["snapshot_date", "string"]]));
+        assert_eq!(glue["location"], json!(format!("s3://lake/org/{}/", table.name())));
+        assert_eq!(
+            glue["serde"],
+            json!("org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")
+        );
+        assert_eq!(glue["projection"], json!("date"));
+        assert_eq!(glue["partitions"], json!(["2026-03-01"]));
+    }
+
+    run("2026-03-01T07:00:00Z");
+    assert_eq!(
+        glue_view(&moto.url()),
+        catalog,
+        "a second run on the same day changes nothing"
+    );
+    run("2026-03-02T06:00:00Z");
+    let next = glue_view(&moto.url());
+    assert_eq!(next["raw_accounts"]["partitions"], json!(["2026-03-01", "2026-03-02"]));
+
+    let output = run_ok(&[
+        "glue",
+        "sync",
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        "s3://lake/org",
+        "--glue-database",
+        "inventory",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("0 partitions created"),
+        "glue sync is idempotent"
+    );
+}
