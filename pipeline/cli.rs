@@ -161,8 +161,16 @@ pub struct ConfigArgs {
 /// Arguments of `orglake query`.
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// The SQL to run; tables: accounts, account_status, runs (and latest_*, daily_*, raw_*).
-    pub sql: String,
+    /// The SQL to run (tables: `orglake tables`; each also as latest_*, daily_*, raw_*).
+    #[arg(
+        allow_hyphen_values = true,
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    pub sql: Option<String>,
+    /// Read the SQL from this file instead (for example queries/athena/*.sql).
+    #[arg(long)]
+    pub file: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
@@ -245,7 +253,15 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
                 None
             };
             let lake = Lake::open(&config.warehouse, &options, sdk.as_ref().map(|a| a.base()), false).await?;
-            let batches = query::run_sql(&lake, &args.sql).await?;
+            let sql = match (&args.sql, &args.file) {
+                (Some(sql), _) => sql.clone(),
+                (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| crate::Error::ConfigFile {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?,
+                (None, None) => unreachable!("clap requires SQL or --file"),
+            };
+            let batches = query::run_sql(&lake, &sql).await?;
             print!("{}", query::render(&batches, args.format)?);
             if args.format == OutputFormat::Table {
                 println!();

@@ -1,5 +1,6 @@
 //! Integration tests: the real binary against a real AWS emulator (moto server).
 
+mod athena_queries;
 mod credential_reports;
 mod discovery;
 mod ec2;

@@ -243,11 +243,14 @@ pub fn query(warehouse: &Path, sql: &str) -> Vec<Value> {
     query_with(&["--warehouse", warehouse.to_str().unwrap()], sql)
 }
 
-/// Runs `orglake query --format json` with extra flags and returns the rows.
+/// Runs `orglake query --format json` with extra flags (and `sql`, unless empty: then a
+/// flag gives it, such as `--file`) and returns the rows.
 pub fn query_with(flags: &[&str], sql: &str) -> Vec<Value> {
     let mut args = vec!["query", "--format", "json"];
     args.extend_from_slice(flags);
-    args.push(sql);
+    if !sql.is_empty() {
+        args.push(sql);
+    }
     let output = run_orglake(&args);
     assert!(
         output.status.success(),
