@@ -43,6 +43,8 @@ pub enum Command {
     Tag(ConfigArgs),
     /// Run SQL over every complete run in the lake.
     Query(QueryArgs),
+    /// Concatenate one table's complete runs over a date range into one CSV or Parquet file.
+    Export(ExportArgs),
     /// The Glue / Athena catalog.
     #[command(subcommand)]
     Glue(GlueCommand),
@@ -179,6 +181,29 @@ pub struct QueryArgs {
     pub config: ConfigArgs,
 }
 
+/// Arguments of `orglake export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The table, for example ec2_instances.
+    #[arg(long)]
+    pub table: String,
+    /// First snapshot date, YYYY-MM-DD.
+    #[arg(long)]
+    pub from: String,
+    /// Last snapshot date, YYYY-MM-DD (inclusive).
+    #[arg(long)]
+    pub to: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::export_range::ExportFormat::Csv)]
+    pub format: crate::export_range::ExportFormat,
+    /// Output file (default: <table>_<from>_<to>.<format> here).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Where the lake is, and how to reach it.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
 impl ConfigArgs {
     /// Merges file < environment < flags and validates the result.
     pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
@@ -222,6 +247,19 @@ impl ConfigArgs {
     }
 }
 
+/// Opens the configured lake for reading (it must exist).
+async fn open_lake_for_reading(config: &Config) -> Result<Lake> {
+    let options = S3Options {
+        endpoint_url: config.endpoint_url.clone(),
+        region: config.home_region.clone(),
+    };
+    let aws = match config.warehouse.starts_with("s3://") {
+        true => Some(crate::aws::AwsContext::load(config).await?),
+        false => None,
+    };
+    Lake::open(&config.warehouse, &options, aws.as_ref().map(|a| a.base()), false).await
+}
+
 async fn run_and_summarise(config: &Config) -> Result<ExitCode> {
     let report = run::run(config).await?;
     print!("{}", summary::render(&report));
@@ -241,18 +279,32 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             config.tagging.plan = true;
             run_and_summarise(&config).await
         }
+        Command::Export(args) => {
+            let config = args.config.resolve(env)?;
+            let lake = open_lake_for_reading(&config).await?;
+            let ctx = query::session(&lake).await?;
+            let extension = match args.format {
+                crate::export_range::ExportFormat::Csv => "csv",
+                crate::export_range::ExportFormat::Parquet => "parquet",
+            };
+            let out = args
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("{}_{}_{}.{extension}", args.table, args.from, args.to)));
+            let rows =
+                crate::export_range::export_range(&ctx, &args.table, &args.from, &args.to, args.format, &out).await?;
+            println!(
+                "wrote {rows} rows of {} ({} to {}) to {}",
+                args.table,
+                args.from,
+                args.to,
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Query(args) => {
             let config = args.config.resolve(env)?;
-            let options = S3Options {
-                endpoint_url: config.endpoint_url.clone(),
-                region: config.home_region.clone(),
-            };
-            let sdk = if config.warehouse.starts_with("s3://") {
-                Some(crate::aws::AwsContext::load(&config).await?)
-            } else {
-                None
-            };
-            let lake = Lake::open(&config.warehouse, &options, sdk.as_ref().map(|a| a.base()), false).await?;
+            let lake = open_lake_for_reading(&config).await?;
             let sql = match (&args.sql, &args.file) {
                 (Some(sql), _) => sql.clone(),
                 (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| crate::Error::ConfigFile {

@@ -139,7 +139,7 @@ impl Lake {
 }
 
 /// Writer properties shared by every file: zstd, with the writer named.
-fn writer_properties() -> WriterProperties {
+pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
         .set_created_by(format!("orglake {}", env!("CARGO_PKG_VERSION")))

@@ -13,6 +13,7 @@ pub mod config;
 pub mod discover;
 pub mod error;
 pub mod export;
+pub mod export_range;
 pub mod extract;
 pub mod lake;
 pub mod logging;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::discovery::foreign_org;
-use crate::support::{Moto, orglake, query, run_ok};
+use crate::support::{Moto, assert_one_line_error, orglake, query, run_ok, run_orglake};
 
 fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
@@ -177,4 +177,85 @@ fn every_written_file_has_exactly_its_schema_file_columns_and_types() {
             );
         }
     }
+}
+
+#[test]
+fn export_concatenates_complete_runs_over_a_date_range() {
+    let moto = Moto::start();
+    moto.seed(&foreign_org());
+    let lake = tempfile::tempdir().unwrap();
+    let warehouse = lake.path().to_str().unwrap();
+    for day in ["2026-03-01", "2026-03-02", "2026-03-03"] {
+        run_ok(&[
+            "run",
+            "--endpoint-url",
+            &moto.url(),
+            "--warehouse",
+            warehouse,
+            "--as-of",
+            day,
+        ]);
+    }
+    let out = lake.path().join("accounts.csv");
+    let output = run_ok(&[
+        "export",
+        "--table",
+        "accounts",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-02",
+        "--warehouse",
+        warehouse,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("wrote 16 rows"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let dates: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[headers.iter().position(|h| h == "snapshot_date").unwrap()].to_string())
+        .collect();
+    assert_eq!(dates.len(), 16, "8 accounts x 2 days");
+    assert!(
+        dates.windows(2).all(|w| w[0] <= w[1]) && dates[0] == "2026-03-01" && dates[15] == "2026-03-02",
+        "{dates:?}"
+    );
+    let parquet = lake.path().join("accounts.parquet");
+    run_ok(&[
+        "export",
+        "--table",
+        "accounts",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-03",
+        "--format",
+        "parquet",
+        "--warehouse",
+        warehouse,
+        "--out",
+        parquet.to_str().unwrap(),
+    ]);
+    let reader =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&parquet).unwrap())
+            .unwrap();
+    assert_eq!(reader.metadata().file_metadata().num_rows(), 24);
+    let bad = run_orglake(&[
+        "export",
+        "--table",
+        "accounts",
+        "--from",
+        "March",
+        "--to",
+        "2026-03-03",
+        "--warehouse",
+        warehouse,
+    ]);
+    assert_one_line_error(&bad, 1, &["--from", "YYYY-MM-DD"]);
 }
