@@ -122,6 +122,15 @@ pub struct ConfigArgs {
     /// SNS topic to tell about failed accounts, one message per run (default: none).
     #[arg(long)]
     pub sns_topic_arn: Option<String>,
+    /// Server-side encryption of lake objects: AES256 (SSE-S3) or aws:kms (SSE-KMS).
+    #[arg(long)]
+    pub sse: Option<String>,
+    /// KMS key (id, ARN or alias) for --sse aws:kms.
+    #[arg(long)]
+    pub kms_key_id: Option<String>,
+    /// Account that must own the lake bucket (a bucket in another account, for example).
+    #[arg(long)]
+    pub expected_bucket_owner: Option<String>,
     /// Glue database kept in sync after each run (S3 warehouses only).
     #[arg(long)]
     pub glue_database: Option<String>,
@@ -233,6 +242,9 @@ impl ConfigArgs {
             flags.set_flag("plan_tags", vec!["true".into()]);
         }
         flags.set_flag("glue_database", single(&self.glue_database));
+        flags.set_flag("sse", single(&self.sse));
+        flags.set_flag("kms_key_id", single(&self.kms_key_id));
+        flags.set_flag("expected_bucket_owner", single(&self.expected_bucket_owner));
         flags.set_flag("tag_key", single(&self.tag_key));
         flags.set_flag("skip_owner_domains", self.skip_owner_domains.clone());
         flags.set_flag("tag_include_accounts", self.tag_include_accounts.clone());
@@ -249,10 +261,7 @@ impl ConfigArgs {
 
 /// Opens the configured lake for reading (it must exist).
 async fn open_lake_for_reading(config: &Config) -> Result<Lake> {
-    let options = S3Options {
-        endpoint_url: config.endpoint_url.clone(),
-        region: config.home_region.clone(),
-    };
+    let options = S3Options::from_config(config);
     let aws = match config.warehouse.starts_with("s3://") {
         true => Some(crate::aws::AwsContext::load(config).await?),
         false => None,

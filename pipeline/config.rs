@@ -137,6 +137,24 @@ const KEYS: &[KeySpec] = &[
         list: false,
     },
     KeySpec {
+        key: "sse",
+        flag: "--sse",
+        env: &["ORGLAKE_SSE"],
+        list: false,
+    },
+    KeySpec {
+        key: "kms_key_id",
+        flag: "--kms-key-id",
+        env: &["ORGLAKE_KMS_KEY_ID"],
+        list: false,
+    },
+    KeySpec {
+        key: "expected_bucket_owner",
+        flag: "--expected-bucket-owner",
+        env: &["ORGLAKE_EXPECTED_BUCKET_OWNER"],
+        list: false,
+    },
+    KeySpec {
         key: "glue_database",
         flag: "--glue-database",
         env: &["ORGLAKE_GLUE_DATABASE"],
@@ -291,6 +309,12 @@ pub struct Config {
     pub report_max_polls: u32,
     /// SNS topic told about failed accounts, once per run.
     pub sns_topic_arn: Option<String>,
+    /// Server-side encryption of lake objects: `AES256` or `aws:kms`.
+    pub sse: Option<String>,
+    /// KMS key for `aws:kms`.
+    pub kms_key_id: Option<String>,
+    /// Account that must own the lake bucket.
+    pub expected_bucket_owner: Option<String>,
     /// Glue database kept in sync with the lake after each run (S3 warehouses only).
     pub glue_database: Option<String>,
     /// Owner tagging: whether to plan it, how, and whether to apply it.
@@ -433,6 +457,12 @@ impl ConfigLayers {
 
     /// Validates every value and builds the [`Config`].
     pub fn resolve(&self) -> Result<Config> {
+        let config = self.resolve_values()?;
+        self.check_combinations(&config)?;
+        Ok(config)
+    }
+
+    fn resolve_values(&self) -> Result<Config> {
         let organization_id = self.single("organization_id", validate_organization_id)?;
         let ou_ids = self.list("ou_ids", validate_ou_id)?;
         let accounts = self.list("accounts", validate_account_id)?;
@@ -490,6 +520,18 @@ impl ConfigLayers {
                 .single("report_max_polls", |v| parse_bounded(v, 1, 1000, "polls"))?
                 .unwrap_or(DEFAULT_REPORT_MAX_POLLS as u64) as u32,
             sns_topic_arn: self.single("sns_topic_arn", validate_topic_arn)?,
+            sse: self.single("sse", |v| match v {
+                "AES256" | "aws:kms" => Ok(v.to_string()),
+                _ => Err("expected AES256 (SSE-S3) or aws:kms (SSE-KMS)".to_string()),
+            })?,
+            kms_key_id: self.single("kms_key_id", |v| {
+                if v.is_empty() {
+                    Err("empty".to_string())
+                } else {
+                    Ok(v.to_string())
+                }
+            })?,
+            expected_bucket_owner: self.single("expected_bucket_owner", validate_account_id)?,
             glue_database: self.single("glue_database", validate_glue_name)?,
             tagging: TagConfig {
                 plan: self.single("plan_tags", parse_bool)?.unwrap_or(false),
@@ -517,6 +559,14 @@ impl ConfigLayers {
                 .single("max_retries", |v| parse_bounded(v, 0, 20, "retries per call"))?
                 .unwrap_or(DEFAULT_MAX_RETRIES as u64) as u32,
         })
+    }
+
+    /// Checks settings that only make sense together.
+    fn check_combinations(&self, config: &Config) -> Result<()> {
+        if config.kms_key_id.is_some() && config.sse.as_deref() != Some("aws:kms") {
+            return Err(self.error("kms_key_id", "a KMS key needs sse = aws:kms (--sse aws:kms)".into()));
+        }
+        Ok(())
     }
 
     fn error(&self, key: &str, message: String) -> Error {

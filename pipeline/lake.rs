@@ -46,6 +46,25 @@ pub struct S3Options {
     pub endpoint_url: Option<String>,
     /// Region of the bucket.
     pub region: String,
+    /// Server-side encryption: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS); `None`: the bucket default.
+    pub sse: Option<String>,
+    /// KMS key for SSE-KMS (id, ARN or alias); `None`: the AWS managed key.
+    pub kms_key_id: Option<String>,
+    /// Account that must own the bucket (sent as `x-amz-expected-bucket-owner`).
+    pub expected_bucket_owner: Option<String>,
+}
+
+impl S3Options {
+    /// The S3 options of a run's configuration.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        S3Options {
+            endpoint_url: config.endpoint_url.clone(),
+            region: config.home_region.clone(),
+            sse: config.sse.clone(),
+            kms_key_id: config.kms_key_id.clone(),
+            expected_bucket_owner: config.expected_bucket_owner.clone(),
+        }
+    }
 }
 
 impl Lake {

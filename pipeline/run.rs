@@ -123,10 +123,7 @@ pub fn new_run_id(started_at: DateTime<Utc>) -> String {
 
 /// Opens the configured warehouse for writing.
 pub async fn open_lake(config: &Config, aws: &AwsContext) -> Result<Lake> {
-    let options = S3Options {
-        endpoint_url: config.endpoint_url.clone(),
-        region: config.home_region.clone(),
-    };
+    let options = S3Options::from_config(config);
     Lake::open(&config.warehouse, &options, Some(aws.base()), true).await
 }
 

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use object_store::ClientOptions;
 use object_store::ObjectStore;
-use object_store::aws::{AmazonS3Builder, AwsCredential};
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, AwsCredential};
 use object_store::client::CredentialProvider;
 
 use crate::error::{Error, Result};
@@ -50,6 +51,33 @@ pub async fn store(
         builder = builder
             .with_endpoint(endpoint)
             .with_allow_http(endpoint.starts_with("http://"));
+    }
+    match (options.sse.as_deref(), &options.kms_key_id) {
+        (Some("aws:kms"), key) => builder = builder.with_sse_kms_encryption(key.clone().unwrap_or_default()),
+        (Some(other), _) => {
+            let key: AmazonS3ConfigKey = "aws_server_side_encryption"
+                .parse()
+                .expect("a known object_store config key");
+            builder = builder.with_config(key, other);
+        }
+        (None, _) => {}
+    }
+    if let Some(owner) = &options.expected_bucket_owner {
+        // Every request says which account must own the bucket, so a bucket name taken over
+        // by another account is refused by S3 instead of receiving the lake.
+        let mut headers = http::HeaderMap::new();
+        let value = http::HeaderValue::from_str(owner).map_err(|e| Error::lake(format!("s3://{bucket}"), e))?;
+        headers.insert("x-amz-expected-bucket-owner", value);
+        // Client options replace the builder's, so `allow_http` (for an emulator) is set again.
+        let allow_http = options
+            .endpoint_url
+            .as_deref()
+            .is_some_and(|e| e.starts_with("http://"));
+        builder = builder.with_client_options(
+            ClientOptions::new()
+                .with_default_headers(headers)
+                .with_allow_http(allow_http),
+        );
     }
     if let Some(provider) = aws.and_then(|sdk| sdk.credentials_provider()) {
         builder = builder.with_credentials(Arc::new(SdkCredentials(provider)));

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::discovery::foreign_org;
-use crate::support::{Moto, python_command, query_with, run_ok};
+use crate::support::{Moto, assert_one_line_error, python_command, query_with, run_ok, run_orglake};
 
 #[test]
 fn an_s3_warehouse_is_written_and_queried_like_a_local_one() {
@@ -36,4 +36,49 @@ fn an_s3_warehouse_is_written_and_queried_like_a_local_one() {
             .any(|k| k.starts_with("inventory/v1/runs/snapshot_date=") && k.ends_with(".parquet")),
         "{keys}"
     );
+}
+
+#[test]
+fn sse_kms_and_the_expected_bucket_owner_apply_to_every_object() {
+    let moto = Moto::start();
+    moto.seed(&foreign_org());
+    let setup = "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket='secure'); print(boto3.client('kms', endpoint_url=sys.argv[1], region_name='us-east-1').create_key()['KeyMetadata']['KeyId'])";
+    let output = python_command().args(["-c", setup, &moto.url()]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let key = String::from_utf8(output.stdout).unwrap().trim().to_string();
+    let warehouse = "s3://secure/lake";
+    run_ok(&[
+        "run",
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        warehouse,
+        "--sse",
+        "aws:kms",
+        "--kms-key-id",
+        &key,
+        "--expected-bucket-owner",
+        "123456789012",
+    ]);
+    let check = r#"
+import boto3, json, sys
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
+keys = [o["Key"] for o in s3.list_objects_v2(Bucket="secure")["Contents"]]
+heads = [s3.head_object(Bucket="secure", Key=k) for k in keys]
+print(json.dumps({"objects": len(keys), "sse": sorted({h.get("ServerSideEncryption") for h in heads}), "keys": sorted({h.get("SSEKMSKeyId", "") for h in heads})}))
+"#;
+    let output = python_command().args(["-c", check, &moto.url()]).output().unwrap();
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(seen["objects"].as_u64().unwrap() >= 4, "{seen}");
+    assert_eq!(
+        seen["sse"],
+        json!(["aws:kms"]),
+        "every object encrypted with KMS: {seen}"
+    );
+    assert!(
+        seen["keys"][0].as_str().unwrap().contains(&key),
+        "with the given key: {seen}"
+    );
+    let bad = run_orglake(&["run", "--warehouse", warehouse, "--kms-key-id", &key]);
+    assert_one_line_error(&bad, 1, &["--kms-key-id", "aws:kms"]);
 }
