@@ -82,6 +82,38 @@ fn a_run_into_s3_keeps_the_glue_catalog_in_sync_and_a_rerun_is_idempotent() {
         assert_eq!(glue["partitions"], json!(["2026-03-01"]));
     }
 
+    // Reading both: each table's Glue types, parsed, equal the Arrow types of a Parquet file
+    // that the run stored in S3.
+    let fetch = r#"
+import boto3, sys
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
+for o in s3.list_objects_v2(Bucket="lake", Prefix="org/" + sys.argv[2] + "/")["Contents"]:
+    if o["Key"].endswith(".parquet"):
+        sys.stdout.buffer.write(s3.get_object(Bucket="lake", Key=o["Key"])["Body"].read())
+        break
+"#;
+    for table in orglake::schema::all_tables() {
+        let glue = &tables[&format!("raw_{}", table.name())];
+        let output = python_command()
+            .args(["-c", fetch, &moto.url(), table.name()])
+            .output()
+            .unwrap();
+        if output.stdout.is_empty() {
+            continue; // a table this run wrote no rows to (tag_actions, ...)
+        }
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(output.stdout))
+                .unwrap();
+        let file_fields = reader.schema().fields().clone();
+        let glue_columns = glue["columns"].as_array().unwrap();
+        assert_eq!(file_fields.len(), glue_columns.len(), "{}", table.name());
+        for (field, column) in file_fields.iter().zip(glue_columns) {
+            assert_eq!(field.name(), column[0].as_str().unwrap());
+            let glue_type = orglake::schema::parse_type(column[1].as_str().unwrap()).unwrap();
+            assert_eq!(field.data_type(), &glue_type, "{}.{}", table.name(), field.name());
+        }
+    }
+
     run("2026-03-01T07:00:00Z");
     assert_eq!(
         glue_view(&moto.url()),
