@@ -217,3 +217,101 @@ print(json.dumps(out))
         "7 seeded accounts + the management account"
     );
 }
+
+/// The DuckDB spelling of a Hive type from `schemas/`.
+fn duckdb_type(hive: &str) -> String {
+    use orglake::schema::parse_type;
+    fn of(t: &arrow::datatypes::DataType) -> String {
+        use arrow::datatypes::DataType::*;
+        match t {
+            Utf8 => "VARCHAR".into(),
+            Int64 => "BIGINT".into(),
+            Int32 => "INTEGER".into(),
+            Boolean => "BOOLEAN".into(),
+            Float64 => "DOUBLE".into(),
+            Date32 => "DATE".into(),
+            Timestamp(_, Some(_)) => "TIMESTAMP WITH TIME ZONE".into(),
+            List(item) => format!("{}[]", of(item.data_type())),
+            Map(entries, _) => match entries.data_type() {
+                Struct(kv) => format!("MAP({}, {})", of(kv[0].data_type()), of(kv[1].data_type())),
+                other => panic!("map entries {other}"),
+            },
+            Struct(fields) => format!(
+                "STRUCT({})",
+                fields
+                    .iter()
+                    .map(|f| format!("{} {}", f.name(), of(f.data_type())))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            other => panic!("no DuckDB spelling for {other}"),
+        }
+    }
+    of(&parse_type(hive).unwrap())
+}
+
+#[test]
+fn duckdb_reads_every_table_from_its_catalog_location_with_the_declared_types() {
+    let moto = Moto::start();
+    moto.seed(&json!({
+        "accounts": [{"name": "a", "tags": {"owner": "o@example.com"},
+            "instances": [{"region": "us-east-1", "state": "running"}],
+            "users": [{"name": "u", "console": true, "keys": 1, "certs": 1}]}]
+    }));
+    let lake = tempfile::tempdir().unwrap();
+    run_ok(&[
+        "run",
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+        "--plan-tags",
+    ]);
+    let script = r#"
+import duckdb, json, sys
+out = {}
+for table, location in json.loads(sys.argv[1]).items():
+    rel = duckdb.sql(f"SELECT * FROM read_parquet('{location}*/*.parquet', hive_partitioning = true, hive_types = {{'snapshot_date': VARCHAR}})")
+    out[table] = {"columns": [[n, str(t)] for n, t in zip(rel.columns, rel.types)], "rows": rel.count("*").fetchall()[0][0]}
+print(json.dumps(out))
+"#;
+    let locations: serde_json::Map<String, Value> = orglake::schema::all_tables()
+        .iter()
+        .filter(|t| t.name() == "runs" || manifest_rows(lake.path(), t.name()) > 0)
+        .map(|t| {
+            (
+                t.name().to_string(),
+                json!(orglake::catalog::table_location(lake.path().to_str().unwrap(), t)),
+            )
+        })
+        .collect();
+    assert!(locations.len() >= 8, "most tables have rows: {locations:?}");
+    let output = python_command()
+        .args(["-c", script, &Value::Object(locations.clone()).to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "duckdb failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for table in orglake::schema::all_tables()
+        .iter()
+        .filter(|t| locations.contains_key(t.name()))
+    {
+        let expected: Vec<Value> = table
+            .def
+            .columns
+            .iter()
+            .map(|c| json!([c.name, duckdb_type(&c.type_name)]))
+            .collect();
+        assert_eq!(seen[table.name()]["columns"], json!(expected), "{}", table.name());
+        let rows = if table.name() == "runs" {
+            1
+        } else {
+            manifest_rows(lake.path(), table.name())
+        };
+        assert_eq!(seen[table.name()]["rows"], json!(rows), "{}", table.name());
+    }
+}
