@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, python_command, query, repo_root, run_ok, run_orglake};
+use crate::support::{FaultProxy, Moto, boto3_lines, python_command, query, run_ok, run_orglake};
 
 fn report_org() -> Value {
     json!({
@@ -20,17 +20,9 @@ fn report_org() -> Value {
 }
 
 fn boto3_reports(endpoint: &str, accounts: &[String]) -> Vec<(String, Vec<u8>)> {
-    let output = python_command()
-        .arg(repo_root().join("tests/support/report_view.py"))
-        .args([endpoint, &accounts.join(",")])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
+    boto3_lines("report_view.py", &[endpoint, &accounts.join(",")])
+        .into_iter()
+        .map(|v| {
             let content = base64_decode(v["content_base64"].as_str().unwrap());
             (v["account_id"].as_str().unwrap().to_string(), content)
         })

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, export_csv, python_command, query, repo_root, run_ok};
+use crate::support::{FaultProxy, Moto, boto3_lines, export_csv, query, run_ok};
 
 const REGIONS: &str = "us-east-1,eu-west-1,ap-southeast-2";
 
@@ -30,16 +30,9 @@ fn ec2_org() -> Value {
 
 /// What boto3 sees, as a set of canonical JSON strings.
 fn boto3_view(endpoint: &str, accounts: &[String]) -> BTreeSet<String> {
-    let output = python_command()
-        .arg(repo_root().join("tests/support/ec2_view.py"))
-        .args([endpoint, &accounts.join(","), REGIONS])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap().to_string())
+    boto3_lines("ec2_view.py", &[endpoint, &accounts.join(","), REGIONS])
+        .iter()
+        .map(Value::to_string)
         .collect()
 }
 

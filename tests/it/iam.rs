@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, export_csv, python_command, query, repo_root, run_ok, run_orglake};
+use crate::support::{FaultProxy, Moto, boto3_lines, export_csv, query, run_ok, run_orglake};
 
 fn iam_org() -> Value {
     json!({
@@ -24,16 +24,9 @@ fn iam_org() -> Value {
 }
 
 fn boto3_view(endpoint: &str, accounts: &[String]) -> BTreeSet<String> {
-    let output = python_command()
-        .arg(repo_root().join("tests/support/iam_view.py"))
-        .args([endpoint, &accounts.join(",")])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap().to_string())
+    boto3_lines("iam_view.py", &[endpoint, &accounts.join(",")])
+        .iter()
+        .map(Value::to_string)
         .collect()
 }
 

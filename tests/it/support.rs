@@ -195,6 +195,25 @@ pub fn python_command() -> Command {
     clean_command(python())
 }
 
+/// Runs a boto3 view script of `tests/support/` with `args`; returns its JSON lines.
+pub fn boto3_lines(script: &str, args: &[&str]) -> Vec<Value> {
+    let output = python_command()
+        .arg(repo_root().join("tests/support").join(script))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// The orglake binary in a clean environment. It scans one region unless a test passes
 /// `--regions` (flags beat the environment): moto is slow to set up a region.
 pub fn orglake() -> Command {

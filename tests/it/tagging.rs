@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, Seeded, python_command, query, repo_root, run_orglake};
+use crate::support::{FaultProxy, Moto, Seeded, boto3_lines, query, run_orglake};
 
 fn tagging_org() -> Value {
     let instance = |tags: Value, state: &str| json!({"region": "us-east-1", "state": state, "tags": tags});
@@ -31,16 +31,8 @@ fn tags_by_name(endpoint: &str, org: &Seeded) -> BTreeMap<String, Value> {
         .iter()
         .map(|n| org.account(n))
         .collect();
-    let output = python_command()
-        .arg(repo_root().join("tests/support/ec2_view.py"))
-        .args([endpoint, &accounts.join(","), "us-east-1"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    boto3_lines("ec2_view.py", &[endpoint, &accounts.join(","), "us-east-1"])
+        .into_iter()
         .map(|v| (v["tags"]["Name"].as_str().unwrap().to_string(), v["tags"].clone()))
         .collect()
 }
