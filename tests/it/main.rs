@@ -5,6 +5,7 @@ mod credential_reports;
 mod discovery;
 mod ec2;
 mod errors;
+mod faults;
 mod glue;
 mod iam;
 mod lake_commit;

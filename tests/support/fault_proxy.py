@@ -7,7 +7,8 @@ Prints "listening on PORT" once ready. Every request is forwarded to the upstrea
 rule matches it. Rules (JSON list, re-read on every request so a test can change them):
 
     {"action": "AssumeRole",          # the API action (Query "Action=" or JSON X-Amz-Target)
-     "contains": "111111111111",      # optional: a substring the request body or path must hold
+     "contains": "111111111111",      # optional: a substring the body, path or Authorization
+                                      # header must hold (its credential scope names the region)
      "account": "111111111111",       # optional: only calls made with credentials of this account
                                       # (learned from the AssumeRole calls the proxy forwards)
      "fault": "deny" | "throttle" | "error500" | "delay" | "drop" | "respond",
@@ -73,7 +74,8 @@ class Handler(BaseHTTPRequestHandler):
         for index, rule in enumerate(load_rules(self.server.rules_path)):
             if rule.get("action") not in (None, action):
                 continue
-            if rule.get("contains") and rule["contains"] not in body.decode("utf-8", "replace") + self.path:
+            haystack = body.decode("utf-8", "replace") + self.path + (self.headers.get("Authorization") or "")
+            if rule.get("contains") and rule["contains"] not in haystack:
                 continue
             if rule.get("account") and rule["account"] != account:
                 continue
