@@ -16,25 +16,65 @@ use tokio::io::AsyncWriteExt;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 
-/// The export queries: (lake table, file name template, SQL). In names, `{org}` is the
-/// organization id, `{datetime}` the run's start (YYYY-MM-DD_HH-MM-SS, UTC) and `{suffix}`
-/// the random part of the run id.
-pub const EXPORTS: &[(&str, &str, &str)] = &[
-    (
-        "ec2_instances",
-        "EC2_INSTANCES_{org}_{datetime}_{suffix}.csv",
-        include_str!("../queries/exports/ec2_instances.sql"),
-    ),
-    (
-        "iam_users",
-        "IAM_USER_TAGS_{org}_combined_{datetime}.csv",
-        include_str!("../queries/exports/iam_users.sql"),
-    ),
-    (
-        "tag_actions",
-        "TAG_ACTIONS_{org}_{datetime}_{suffix}.csv",
-        include_str!("../queries/exports/tag_actions.sql"),
-    ),
+/// One table's per-snapshot CSV export.
+#[derive(Debug, Clone, Copy)]
+pub struct Export {
+    /// The lake table exported.
+    pub table: &'static str,
+    /// File name template: `{org}` is the organization id, `{datetime}` the run's start
+    /// (YYYY-MM-DD_HH-MM-SS, UTC) and `{suffix}` the random part of the run id.
+    pub file_name: &'static str,
+    /// The query (over `raw_<table>` and `run_params`) whose result is the file.
+    pub sql: &'static str,
+}
+
+/// The exports, one per lake table. `runs` is exported after the manifest is written.
+pub const EXPORTS: &[Export] = &[
+    Export {
+        table: "accounts",
+        file_name: "ACCOUNTS_{org}_{datetime}_{suffix}.csv",
+        sql: include_str!("../queries/exports/accounts.sql"),
+    },
+    Export {
+        table: "account_status",
+        file_name: "ACCOUNT_STATUS_{org}_{datetime}_{suffix}.csv",
+        sql: include_str!("../queries/exports/account_status.sql"),
+    },
+    Export {
+        table: "ec2_instances",
+        file_name: "EC2_INSTANCES_{org}_{datetime}_{suffix}.csv",
+        sql: include_str!("../queries/exports/ec2_instances.sql"),
+    },
+    Export {
+        table: "ec2_images",
+        file_name: "EC2_IMAGES_{org}_{datetime}_{suffix}.csv",
+        sql: include_str!("../queries/exports/ec2_images.sql"),
+    },
+    Export {
+        table: "iam_users",
+        file_name: "IAM_USER_TAGS_{org}_combined_{datetime}.csv",
+        sql: include_str!("../queries/exports/iam_users.sql"),
+    },
+    Export {
+        table: "iam_credential_report",
+        file_name: "IAM_CREDENTIAL_REPORT_{org}_{datetime}_{suffix}.csv",
+        sql: include_str!("../queries/exports/iam_credential_report.sql"),
+    },
+    Export {
+        table: "findings",
+        file_name: "FINDINGS_{org}_{datetime}_{suffix}.csv",
+        sql: include_str!("../queries/exports/findings.sql"),
+    },
+    Export {
+        table: "tag_actions",
+        file_name: "TAG_ACTIONS_{org}_{datetime}_{suffix}.csv",
+        sql: include_str!("../queries/exports/tag_actions.sql"),
+    },
+    Export {
+        table: "runs",
+        file_name: "RUNS_{org}_{datetime}_{suffix}.csv",
+        sql: include_str!("../queries/exports/runs.sql"),
+    },
 ];
 
 /// What export file names are made of.
@@ -79,19 +119,19 @@ pub fn export_path(lake: &Lake, table: &str, snapshot_date: &str, file_name: &st
         .join(file_name)
 }
 
-/// Runs each export query (but those of the tables in `skip`) and writes its CSV; returns
-/// (table, path) of every file.
+/// Runs the export query of each table for which `wanted` says yes and writes its CSV;
+/// returns (table, path) of every file.
 pub async fn write_exports(
     ctx: &SessionContext,
     lake: &Lake,
     snapshot_date: &str,
     naming: &ExportNaming,
-    skip: &[&str],
+    wanted: impl Fn(&str) -> bool,
 ) -> Result<Vec<(String, String)>> {
     let mut written = Vec::new();
-    for (table, template, sql) in EXPORTS.iter().filter(|(table, _, _)| !skip.contains(table)) {
-        let path = export_path(lake, table, snapshot_date, &naming.file_name(template));
-        let mut stream = ctx.sql(sql).await?.execute_stream().await?;
+    for export in EXPORTS.iter().filter(|e| wanted(e.table)) {
+        let path = export_path(lake, export.table, snapshot_date, &naming.file_name(export.file_name));
+        let mut stream = ctx.sql(export.sql).await?.execute_stream().await?;
         let mut out = BufWriter::new(lake.store(), path.clone());
         let mut header_written = false;
         while let Some(batch) = stream.next().await {
@@ -102,8 +142,15 @@ pub async fn write_exports(
                 .await
                 .map_err(|e| Error::lake(path.to_string(), e))?;
         }
+        if !header_written {
+            // No rows: the file still says what its columns are.
+            let empty = RecordBatch::new_empty(stream.schema());
+            out.write_all(&csv_bytes(&empty, true)?)
+                .await
+                .map_err(|e| Error::lake(path.to_string(), e))?;
+        }
         out.shutdown().await.map_err(|e| Error::lake(path.to_string(), e))?;
-        written.push((table.to_string(), lake.display_path(&path)));
+        written.push((export.table.to_string(), lake.display_path(&path)));
     }
     Ok(written)
 }
@@ -184,6 +231,22 @@ fn scalar_text(column: &ArrayRef, row: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_lake_table_has_exactly_one_export() {
+        let mut exported: Vec<&str> = EXPORTS.iter().map(|e| e.table).collect();
+        exported.sort();
+        let mut tables: Vec<&str> = crate::schema::all_tables().iter().map(|t| t.name()).collect();
+        tables.sort();
+        assert_eq!(exported, tables);
+        for export in EXPORTS {
+            assert!(
+                export.sql.contains(&format!("FROM raw_{}", export.table)),
+                "{} exports another table",
+                export.table
+            );
+        }
+    }
 
     #[test]
     fn formula_like_cells_are_neutralised_and_others_kept() {

@@ -12,8 +12,9 @@ A spec is JSON: {"ous": {"Name": {"Child": {}}}, "accounts": [{"name": ..., "ou"
 "stopped" | "terminated", "tags": {...}, "image": "default" | "missing"}]}], "management_instances": [...]}. Instances are
 launched in the member account through an assumed role, as a user of that account would.
 Accounts may also have "users": [{"name", "path", "groups": [...], "tags": {...}, "console": bool,
-"mfa": bool, "keys": N, "inactive_keys": N (the first N keys), "certs": N, "alias": "..."}],
-created in the account through an assumed role.
+"mfa": bool, "keys": N, "inactive_keys": N (the first N keys), "certs": N, "alias": "...",
+"key_age_days": N}], created in the account through an assumed role. ("key_age_days" is only
+honoured by scripts/demo_moto.py, which back-dates the user and its keys inside moto.)
 Prints JSON: organization_id, root_id, ous (path -> id), accounts (name -> id),
 instances (account name -> list of instance ids, in spec order), users (account name ->
 user name -> access key ids).
@@ -30,7 +31,8 @@ DEMO_OWNERS = ["alice@example.com", "bob@example.com", "Carol@Example.com ", "do
 def demo_spec():
     """The demo organization: nested OUs, 36 accounts, owners, one suspended account, and
     instances in three regions and several states in every third account, and IAM users
-    (console with and without MFA, access keys) in every fourth."""
+    (console with and without MFA, access keys; in every other such account the admin's key
+    is 120 days old) in every fourth."""
     ous = {
         "Workloads": {"Prod": {"Payments": {}}, "Staging": {}, "Dev": {}},
         "Security": {},
@@ -60,7 +62,7 @@ def demo_spec():
         if i % 4 == 1:
             users = [
                 {"name": f"{team}-admin", "path": "/admins/", "groups": ["admins"], "console": True, "mfa": i % 8 == 1,
-                 "keys": 1, "tags": {"team": team}},
+                 "keys": 1, "tags": {"team": team}, "key_age_days": 120 if i % 8 == 5 else 0},
                 {"name": f"{team}-ci", "keys": 2, "inactive_keys": 1, "tags": {"purpose": "ci"}},
                 {"name": f"{team}-reader", "console": True},
             ]

@@ -1,9 +1,9 @@
 //! The example queries of `queries/athena/`, run with `orglake query` over a lake of a
-//! seeded org (with a failure), each giving the answer it promises.
+//! seeded org (with a failure), each giving the answer it promises, and over the demo lake.
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, query_with, repo_root, run_orglake};
+use crate::support::{FaultProxy, Moto, clean_command, query, query_with, repo_root, run_orglake, venv};
 
 /// Runs `orglake query --file queries/athena/<name>.sql` over `lake`.
 fn example(lake: &std::path::Path, name: &str) -> Vec<Value> {
@@ -24,6 +24,7 @@ fn every_example_query_runs_and_answers_its_question() {
              "instances": [
                 {"region": "us-east-1", "state": "running", "tags": {"owner": "zed@example.com"}},
                 {"region": "us-east-1", "state": "running"},
+                {"region": "us-east-1", "state": "running", "tags": {"owner": " APP@Example.com"}},
                 {"region": "us-east-1", "state": "terminated", "tags": {"Name": "old"}}
              ],
              "users": [{"name": "no-mfa", "console": true, "keys": 1}, {"name": "with-mfa", "console": true, "mfa": true}]},
@@ -58,7 +59,7 @@ fn every_example_query_runs_and_answers_its_question() {
     assert_eq!(
         owners,
         vec![
-            json!({"owner": "app@example.com", "instances": 2, "running": 1}),
+            json!({"owner": "app@example.com", "instances": 3, "running": 2}),
             json!({"owner": "zed@example.com", "instances": 1, "running": 1})
         ]
     );
@@ -107,4 +108,70 @@ fn terminated_instances_within_15_days_are_listed() {
     let terminated = example(lake.path(), "terminated_last_15_days");
     assert_eq!(terminated.len(), 1);
     assert_eq!(terminated[0]["name_tag"], json!("recent"));
+}
+
+/// The names of the example queries (`queries/athena/*.sql`, without `.sql`).
+fn example_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo_root().join("queries/athena"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "sql"))
+        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn over_the_demo_lake_every_example_query_returns_rows_and_every_table_is_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = clean_command("bash")
+        .arg(repo_root().join("scripts/demo_lake.sh"))
+        .arg(env!("CARGO_BIN_EXE_orglake"))
+        .arg(dir.path())
+        .env("ORGLAKE_VENV", venv())
+        .output()
+        .unwrap();
+    let printed = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "demo_lake.sh failed:\n{printed}");
+    let lake = dir.path().join("lake");
+
+    let names = example_names();
+    assert!(names.len() >= 5, "{names:?}");
+    for name in &names {
+        let rows = example(&lake, name);
+        assert!(!rows.is_empty(), "{name} returned no rows over the demo lake");
+        assert!(
+            printed.contains(&format!("queries/athena/{name}.sql")),
+            "the demo shows {name}"
+        );
+    }
+
+    // Every table of the snapshot has its CSV export, whose header row is the query's columns.
+    for table in crate::support::lake_tables() {
+        let dir = lake.join("exports").join(&table);
+        if table == "tag_actions" {
+            assert!(!dir.exists(), "the demo plans no tags, so it exports no tag plan");
+            continue;
+        }
+        let snapshot = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("no export of {table}: {e}"))
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let files: Vec<_> = std::fs::read_dir(&snapshot)
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{table}: {files:?}");
+        let mut reader = csv::Reader::from_path(&files[0]).unwrap();
+        let rows = reader.records().count();
+        let in_lake = query(&lake, &format!("SELECT count(*) AS n FROM latest_{table}"));
+        assert_eq!(json!(rows), in_lake[0]["n"], "{table}: rows in the CSV");
+    }
 }
