@@ -127,13 +127,19 @@ pub fn create_views_sql(database: &str) -> String {
     let mut out = format!(
         "-- Generated from queries/lake/ by `orglake glue render`; run in Athena, in database {database}, after the tables exist.\n"
     );
-    for table in all_tables() {
-        for template in crate::query::VIEW_TEMPLATES {
-            let sql = template.replace("{table}", table.name());
-            let body: Vec<&str> = sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect();
-            let statement = body.join("\n").replacen("CREATE VIEW", "CREATE OR REPLACE VIEW", 1);
-            out.push_str(&format!("\n{};\n", statement.trim()));
-        }
+    let per_table = all_tables().iter().flat_map(|table| {
+        crate::query::VIEW_TEMPLATES
+            .iter()
+            .map(|template| template.replace("{table}", table.name()))
+    });
+    for sql in crate::query::RUN_SET_VIEWS
+        .iter()
+        .map(|v| v.to_string())
+        .chain(per_table)
+    {
+        let body: Vec<&str> = sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect();
+        let statement = body.join("\n").replacen("CREATE VIEW", "CREATE OR REPLACE VIEW", 1);
+        out.push_str(&format!("\n{};\n", statement.trim()));
     }
     out
 }

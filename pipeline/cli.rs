@@ -48,12 +48,33 @@ pub enum Command {
     /// The Glue / Athena catalog.
     #[command(subcommand)]
     Glue(GlueCommand),
+    /// Benchmark (hidden): stage a synthetic snapshot and commit it into the warehouse
+    /// through the run's transform + load code, without AWS; prints the timings as JSON.
+    #[command(name = "bench-load", hide = true)]
+    BenchLoad(BenchLoadArgs),
     /// List the lake's tables and their columns.
     Tables {
         /// Print the data dictionary as Markdown (as in the README).
         #[arg(long)]
         markdown: bool,
     },
+}
+
+/// Flags of `orglake bench-load`.
+#[derive(Debug, Args)]
+pub struct BenchLoadArgs {
+    /// Accounts in the synthetic organization.
+    #[arg(long, default_value_t = 1000)]
+    pub org_accounts: usize,
+    /// EC2 instances.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub instances: usize,
+    /// IAM users (each also a credential-report line).
+    #[arg(long, default_value_t = 500_000)]
+    pub users: usize,
+    /// Where to write, and the other settings.
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// `orglake glue` subcommands.
@@ -107,6 +128,10 @@ pub struct ConfigArgs {
     /// The run clock, RFC 3339 or YYYY-MM-DD (default: now); sets the snapshot date.
     #[arg(long)]
     pub as_of: Option<String>,
+    /// Scan only slice INDEX of COUNT (0-based, e.g. 0/3): account id modulo COUNT. Run
+    /// every slice for the same date; the snapshot is complete when all have committed.
+    #[arg(long, value_name = "INDEX/COUNT")]
+    pub shard: Option<String>,
     /// Accounts scanned at once (default: 32).
     #[arg(long)]
     pub max_concurrency: Option<String>,
@@ -232,6 +257,7 @@ impl ConfigArgs {
         flags.set_flag("region", single(&self.region));
         flags.set_flag("regions", single(&self.regions));
         flags.set_flag("as_of", single(&self.as_of));
+        flags.set_flag("shard", single(&self.shard));
         flags.set_flag("max_concurrency", single(&self.max_concurrency));
         flags.set_flag("region_concurrency", single(&self.region_concurrency));
         flags.set_flag("terminated_retention_days", single(&self.terminated_retention_days));
@@ -283,6 +309,17 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
     let env = |name: &str| std::env::var(name).ok();
     match cli.command {
         Command::Run(args) => run_and_summarise(&args.resolve(env)?).await,
+        Command::BenchLoad(args) => {
+            let config = args.config.resolve(env)?;
+            let size = crate::synthetic::SyntheticSize {
+                accounts: args.org_accounts.max(1),
+                instances: args.instances,
+                users: args.users,
+            };
+            let report = crate::synthetic::bench_load(&config, size).await?;
+            println!("{}", serde_json::to_string(&report).expect("JSON"));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Tag(args) => {
             let mut config = args.resolve(env)?;
             config.tagging.plan = true;
@@ -359,5 +396,17 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

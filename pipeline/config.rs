@@ -107,6 +107,12 @@ const KEYS: &[KeySpec] = &[
         list: false,
     },
     KeySpec {
+        key: "shard",
+        flag: "--shard",
+        env: &["ORGLAKE_SHARD"],
+        list: false,
+    },
+    KeySpec {
         key: "max_concurrency",
         flag: "--max-concurrency",
         env: &["ORGLAKE_MAX_CONCURRENCY"],
@@ -299,6 +305,8 @@ pub struct Config {
     pub regions: Vec<String>,
     /// The run clock; `None` means now.
     pub as_of: Option<DateTime<Utc>>,
+    /// The slice of the accounts this run scans (`--shard i/n`); the whole by default.
+    pub shard: crate::shard::Shard,
     /// Accounts scanned at once.
     pub max_concurrency: usize,
     /// Regions scanned at once within one account (on top of `max_concurrency`).
@@ -503,6 +511,9 @@ impl ConfigLayers {
                 .unwrap_or_else(|| DEFAULT_HOME_REGION.to_string()),
             regions: self.list("regions", validate_region)?.unwrap_or_default(),
             as_of: self.single("as_of", parse_as_of)?,
+            shard: self
+                .single("shard", crate::shard::Shard::parse)?
+                .unwrap_or(crate::shard::Shard::WHOLE),
             max_concurrency: self
                 .single("max_concurrency", |v| {
                     parse_bounded(v, 1, 1024, "accounts scanned at once")
@@ -939,5 +950,67 @@ mod tests {
         assert!(validate_endpoint("localhost:5000").is_err());
         assert!(validate_warehouse("gs://bucket").is_err());
         assert!(validate_warehouse("s3://Bad_Bucket").is_err());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// TOML values of every shape a user might write.
+    fn toml_value() -> impl Strategy<Value = toml::Value> {
+        prop_oneof![
+            any::<String>().prop_map(toml::Value::String),
+            "[a-z0-9:/._-]{0,24}".prop_map(toml::Value::String),
+            any::<i64>().prop_map(toml::Value::Integer),
+            any::<bool>().prop_map(toml::Value::Boolean),
+            proptest::collection::vec(any::<String>().prop_map(toml::Value::String), 0..3).prop_map(toml::Value::Array),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any text as a config file: a config or an error, never a panic.
+        #[test]
+        fn any_text_is_a_config_or_an_error(text in any::<String>()) {
+            if let Ok(layers) = ConfigLayers::from_toml(&text, "orglake.toml") {
+                let _ = layers.resolve();
+            }
+        }
+
+        /// Any value for any known key in a file: accepted, or an error that names a key
+        /// of the file.
+        #[test]
+        fn a_bad_file_value_names_its_key(entries in proptest::collection::btree_map(0..KEYS.len(), toml_value(), 1..4)) {
+            let mut table = toml::Table::new();
+            for (index, value) in &entries {
+                table.insert(KEYS[*index].key.to_string(), value.clone());
+            }
+            let text = toml::to_string(&table).unwrap();
+            match ConfigLayers::from_toml(&text, "orglake.toml").and_then(|l| l.resolve()) {
+                Ok(_) => {}
+                Err(err) => {
+                    let message = err.to_string();
+                    prop_assert!(
+                        entries.keys().any(|i| message.contains(KEYS[*i].key)),
+                        "{message} names none of the keys of {text}"
+                    );
+                }
+            }
+        }
+
+        /// Any value in any variable: accepted, or an error that names the variable.
+        #[test]
+        fn a_bad_variable_names_itself(index in 0..KEYS.len(), value in any::<String>()) {
+            let name = KEYS[index].env[0];
+            let layers = ConfigLayers::from_env(|k| (k == name).then(|| value.clone()));
+            if let Err(err) = layers.resolve() {
+                let message = err.to_string();
+                prop_assert!(message.contains(name), "{message} does not name {name}");
+            }
+        }
     }
 }

@@ -23,9 +23,11 @@ pub mod run;
 pub mod s3;
 pub mod scan;
 pub mod schema;
+pub mod shard;
 pub mod sink;
 pub mod status;
 pub mod summary;
+pub mod synthetic;
 pub mod transform;
 
 pub use error::{Error, Result};

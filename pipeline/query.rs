@@ -1,9 +1,9 @@
 //! Ad-hoc SQL over every snapshot of a lake, with DataFusion.
 //!
 //! Each table is registered three ways (SQL in `queries/lake/`):
-//! - `<table>`: every complete run (its manifest exists);
-//! - `latest_<table>`: the latest complete run of the latest snapshot date;
-//! - `daily_<table>`: the latest complete run of each snapshot date;
+//! - `<table>`: every complete run (its manifest exists; when sharded, every slice's does);
+//! - `latest_<table>`: the latest complete snapshot of the latest snapshot date;
+//! - `daily_<table>`: the latest complete snapshot of each snapshot date;
 //!
 //! and `raw_<table>` holds every file, including runs that never finished.
 
@@ -18,6 +18,14 @@ use datafusion::prelude::SessionContext;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::schema::{Table, all_tables};
+
+/// The views that say which runs are complete (committed, and every slice of a sharded
+/// snapshot committed), created once, before the per-table views that use them.
+pub const RUN_SET_VIEWS: &[&str] = &[
+    include_str!("../queries/lake/run_sets_complete.sql"),
+    include_str!("../queries/lake/run_sets_daily.sql"),
+    include_str!("../queries/lake/run_sets_latest.sql"),
+];
 
 /// View templates: `{table}` is replaced by each table's name. Written in SQL that both
 /// DataFusion and Athena accept (the Athena views in `glue/ddl/views.sql` use them too).
@@ -44,6 +52,9 @@ pub async fn session(lake: &Lake) -> Result<SessionContext> {
     ctx.register_object_store(lake.store_url(), lake.store());
     for table in all_tables() {
         register_raw(&ctx, lake, table).await?;
+    }
+    for view in RUN_SET_VIEWS {
+        ctx.sql(view).await?;
     }
     for table in all_tables() {
         for template in VIEW_TEMPLATES {

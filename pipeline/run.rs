@@ -72,6 +72,8 @@ pub struct RunReport {
     pub accounts_failed: usize,
     /// Accounts listed but not scanned.
     pub accounts_skipped: usize,
+    /// The slice of the organization this run scanned.
+    pub shard: crate::shard::Shard,
     /// The failed stage outcomes.
     pub failures: Vec<StageOutcome>,
     /// Accounts per stage and status (one status per account and stage; see
@@ -108,6 +110,8 @@ struct RunRow<'a> {
     accounts_skipped: u64,
     table_rows: &'a BTreeMap<String, u64>,
     orglake_version: &'a str,
+    shard_index: u32,
+    shard_count: u32,
 }
 
 /// A new run id: the UTC start time to the millisecond (sorts by start) and a random
@@ -137,7 +141,14 @@ pub async fn run(config: &Config) -> Result<RunReport> {
 
     let aws = AwsContext::load(config).await?;
     let lake = open_lake(config, &aws).await?;
-    let discovery = discover(&aws, &config.scope, config.organization_id.as_deref()).await?;
+    let mut discovery = discover(&aws, &config.scope, config.organization_id.as_deref()).await?;
+    if config.shard.is_partial() {
+        let in_org = discovery.accounts.len();
+        discovery
+            .accounts
+            .retain(|account| config.shard.holds(&account.account_id));
+        info!(shard = %config.shard, accounts = discovery.accounts.len(), of = in_org, "scanning one shard");
+    }
 
     // Extraction streams into staging tables in a local temporary directory.
     let staging_dir = tempfile::Builder::new().prefix("orglake-staging-").tempdir()?;
@@ -181,82 +192,24 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     sink::join(users_task).await?;
     sink::join(reports_task).await?;
 
-    let mut table_rows = BTreeMap::new();
-    table_rows.insert(
-        "accounts".to_string(),
-        write_rows(&lake, "accounts", &snapshot_date, &run_id, &discovery.accounts).await?,
-    );
-
-    let ctx = query::session(&lake).await?;
-    let retention = chrono::Duration::days(i64::from(config.terminated_retention_days));
-    let inputs = RunInputs {
+    let extracted = Extracted {
         run_id: &run_id,
+        started_at,
         as_of,
-        retention_cutoff: as_of - retention,
+        snapshot_date: &snapshot_date,
+        organization_id: &discovery.organization_id,
         accounts: &discovery.accounts,
-        outcomes: &outcomes,
+        outcomes,
         staging: &staging,
     };
-    transform::register_inputs(&ctx, &inputs).await?;
-    table_rows.extend(transform::run_transforms(&ctx, &lake, &snapshot_date, &run_id).await?);
-
-    // Owner tagging: the plan always, the writes only with --apply.
-    let mut outcomes = outcomes.clone();
-    if config.tagging.plan {
-        let plan = act::plan(&ctx, &config.tagging, &run_id).await?;
-        let (actions, tag_outcomes) = act::apply(&aws, config, &plan).await;
-        outcomes.extend(tag_outcomes);
-        table_rows.insert(
-            "tag_actions".to_string(),
-            write_rows(&lake, "tag_actions", &snapshot_date, &run_id, &actions).await?,
-        );
-    }
-    table_rows.insert(
-        "account_status".to_string(),
-        write_rows(&lake, "account_status", &snapshot_date, &run_id, &outcomes).await?,
-    );
-    let naming = ExportNaming {
-        organization_id: discovery.organization_id.clone(),
-        datetime: started_at.format("%Y-%m-%d_%H-%M-%S").to_string(),
-        suffix: run_id.rsplit('-').next().unwrap_or_default().to_string(),
-    };
-    // A new session lists the files the transforms just wrote.
-    let export_ctx = query::session(&lake).await?;
-    transform::register_inputs(&export_ctx, &inputs).await?;
-    let skip: &[&str] = if config.tagging.plan { &[] } else { &["tag_actions"] };
-    let exports = export::write_exports(&export_ctx, &lake, &snapshot_date, &naming, skip).await?;
-
-    // The manifest counts every table, 0 for those this run did not write.
-    for lake_table in crate::schema::all_tables()
-        .iter()
-        .filter(|t| t.name() != MANIFEST_TABLE)
-    {
-        table_rows.entry(lake_table.name().to_string()).or_insert(0);
-    }
-    let counts = AccountCounts::of(&discovery.accounts, &outcomes);
-    let status = if counts.failed == 0 {
-        RunStatus::Complete
-    } else {
-        RunStatus::Partial
-    };
-    pause_before_manifest().await;
-    let finished_at = Utc::now();
-    let manifest = RunRow {
-        status: status.as_str(),
-        as_of,
-        started_at,
+    let Committed {
+        table_rows,
+        exports,
+        outcomes,
+        status,
+        counts,
         finished_at,
-        organization_id: Some(&discovery.organization_id),
-        scope: config.scope.ids(),
-        accounts_total: discovery.accounts.len() as u64,
-        accounts_ok: counts.ok as u64,
-        accounts_failed: counts.failed as u64,
-        accounts_skipped: counts.skipped as u64,
-        table_rows: &table_rows,
-        orglake_version: env!("CARGO_PKG_VERSION"),
-    };
-    write_rows(&lake, "runs", &snapshot_date, &run_id, &[manifest]).await?;
-    info!(run_id, status = status.as_str(), "run committed");
+    } = commit(config, Some(&aws), &lake, extracted).await?;
 
     let failures: Vec<StageOutcome> = outcomes.iter().filter(|o| o.is_failure()).cloned().collect();
     let notification = match (
@@ -295,21 +248,193 @@ pub async fn run(config: &Config) -> Result<RunReport> {
         accounts_ok: counts.ok,
         accounts_failed: counts.failed,
         accounts_skipped: counts.skipped,
+        shard: config.shard,
         stage_accounts: StageOutcome::rollup(&outcomes),
         failures,
         notification,
         catalog,
         table_rows,
         warehouse: lake.display().to_string(),
-        exports: exports.into_iter().map(|(_, path)| path).collect(),
+        exports,
         started_at,
         finished_at,
     })
 }
 
+/// What extraction staged, ready to be committed as one snapshot.
+pub struct Extracted<'a> {
+    /// This run's id.
+    pub run_id: &'a str,
+    /// Wall-clock start of the run.
+    pub started_at: DateTime<Utc>,
+    /// The run clock.
+    pub as_of: DateTime<Utc>,
+    /// The snapshot date (from the run clock).
+    pub snapshot_date: &'a str,
+    /// The organization scanned.
+    pub organization_id: &'a str,
+    /// The accounts in scope (of this shard).
+    pub accounts: &'a [AccountRecord],
+    /// Every (account, stage) outcome of extraction.
+    pub outcomes: Vec<StageOutcome>,
+    /// The local staging lake holding the `*_extracted` tables.
+    pub staging: &'a Lake,
+}
+
+/// What committing a snapshot wrote.
+pub struct Committed {
+    /// Rows written per table.
+    pub table_rows: BTreeMap<String, u64>,
+    /// CSV exports written.
+    pub exports: Vec<String>,
+    /// Every outcome, tagging's included.
+    pub outcomes: Vec<StageOutcome>,
+    /// Complete or partial.
+    pub status: RunStatus,
+    /// Accounts ok, failed and not scanned.
+    pub counts: AccountCounts,
+    /// Wall-clock time just before the manifest was written.
+    pub finished_at: DateTime<Utc>,
+}
+
+/// Commits one snapshot from what extraction staged: writes `accounts`, runs the transforms
+/// (`queries/transform/`), plans (and with `--apply` writes) owner tags, writes
+/// `account_status` and the CSV exports, then the manifest, last. `aws` is needed only
+/// when tags are planned.
+pub async fn commit(
+    config: &Config,
+    aws: Option<&AwsContext>,
+    lake: &Lake,
+    extracted: Extracted<'_>,
+) -> Result<Committed> {
+    let Extracted {
+        run_id,
+        started_at,
+        as_of,
+        snapshot_date,
+        organization_id,
+        accounts,
+        outcomes,
+        staging,
+    } = extracted;
+    let mut table_rows = BTreeMap::new();
+    table_rows.insert(
+        "accounts".to_string(),
+        write_rows(lake, "accounts", snapshot_date, run_id, accounts).await?,
+    );
+
+    let ctx = query::session(lake).await?;
+    let retention = chrono::Duration::days(i64::from(config.terminated_retention_days));
+    let inputs = RunInputs {
+        run_id,
+        as_of,
+        retention_cutoff: as_of - retention,
+        accounts,
+        outcomes: &outcomes,
+        staging,
+    };
+    transform::register_inputs(&ctx, &inputs).await?;
+    table_rows.extend(transform::run_transforms(&ctx, lake, snapshot_date, run_id).await?);
+
+    // Owner tagging: the plan always, the writes only with --apply.
+    let mut outcomes = outcomes.clone();
+    if config.tagging.plan {
+        let aws = aws.ok_or_else(|| crate::Error::config("plan_tags", "configuration", "tagging needs AWS access"))?;
+        let plan = act::plan(&ctx, &config.tagging, run_id).await?;
+        let (actions, tag_outcomes) = act::apply(aws, config, &plan).await;
+        outcomes.extend(tag_outcomes);
+        table_rows.insert(
+            "tag_actions".to_string(),
+            write_rows(lake, "tag_actions", snapshot_date, run_id, &actions).await?,
+        );
+    }
+    table_rows.insert(
+        "account_status".to_string(),
+        write_rows(lake, "account_status", snapshot_date, run_id, &outcomes).await?,
+    );
+    let naming = ExportNaming {
+        organization_id: organization_id.to_string(),
+        datetime: started_at.format("%Y-%m-%d_%H-%M-%S").to_string(),
+        suffix: run_id.rsplit('-').next().unwrap_or_default().to_string(),
+    };
+    // A new session lists the files the transforms just wrote.
+    let export_ctx = query::session(lake).await?;
+    transform::register_inputs(&export_ctx, &inputs).await?;
+    let tagged = config.tagging.plan;
+    let mut exports = export::write_exports(&export_ctx, lake, snapshot_date, &naming, |table| {
+        table != MANIFEST_TABLE && (tagged || table != "tag_actions")
+    })
+    .await?;
+
+    // The manifest counts every table, 0 for those this run did not write.
+    for lake_table in crate::schema::all_tables()
+        .iter()
+        .filter(|t| t.name() != MANIFEST_TABLE)
+    {
+        table_rows.entry(lake_table.name().to_string()).or_insert(0);
+    }
+    let counts = AccountCounts::of(accounts, &outcomes);
+    let status = if counts.failed == 0 {
+        RunStatus::Complete
+    } else {
+        RunStatus::Partial
+    };
+    pause_before_manifest().await;
+    let finished_at = Utc::now();
+    let manifest = RunRow {
+        status: status.as_str(),
+        as_of,
+        started_at,
+        finished_at,
+        organization_id: Some(organization_id),
+        scope: config.scope.ids(),
+        accounts_total: accounts.len() as u64,
+        accounts_ok: counts.ok as u64,
+        accounts_failed: counts.failed as u64,
+        accounts_skipped: counts.skipped as u64,
+        table_rows: &table_rows,
+        orglake_version: env!("CARGO_PKG_VERSION"),
+        shard_index: config.shard.index,
+        shard_count: config.shard.count,
+    };
+    write_rows(lake, "runs", snapshot_date, run_id, &[manifest]).await?;
+    info!(run_id, status = status.as_str(), "run committed");
+    // The manifest's own export, read back from the lake. The run is committed by now,
+    // so a failure here is reported, not fatal.
+    match export_manifest(lake, &inputs, snapshot_date, &naming).await {
+        Ok(written) => exports.extend(written),
+        Err(err) => tracing::error!(error = %err, "could not export the run manifest to CSV"),
+    }
+
+    Ok(Committed {
+        table_rows,
+        exports: exports.into_iter().map(|(_, path)| path).collect(),
+        outcomes,
+        status,
+        counts,
+        finished_at,
+    })
+}
+
+/// Writes the CSV export of this run's manifest (a new session, so that it sees the file).
+async fn export_manifest(
+    lake: &Lake,
+    inputs: &RunInputs<'_>,
+    snapshot_date: &str,
+    naming: &ExportNaming,
+) -> Result<Vec<(String, String)>> {
+    let ctx = query::session(lake).await?;
+    transform::register_inputs(&ctx, inputs).await?;
+    export::write_exports(&ctx, lake, snapshot_date, naming, |table| table == MANIFEST_TABLE).await
+}
+
 /// Starts a writer task for a staging table (its folder is created so that the transform
 /// can read it even when extraction found nothing).
-fn staging_sink(staging: &Lake, name: &str, run_id: &str) -> Result<(Sink, tokio::task::JoinHandle<Result<u64>>)> {
+pub(crate) fn staging_sink(
+    staging: &Lake,
+    name: &str,
+    run_id: &str,
+) -> Result<(Sink, tokio::task::JoinHandle<Result<u64>>)> {
     let staged = table(name)?;
     let dir = std::path::PathBuf::from(staging.display()).join(name);
     std::fs::create_dir_all(&dir)?;
@@ -370,10 +495,14 @@ async fn write_rows<T: Serialize>(
     writer.finish().await
 }
 
-struct AccountCounts {
-    ok: usize,
-    failed: usize,
-    skipped: usize,
+/// Accounts by outcome: every stage ok, some stage failed, never scanned.
+pub struct AccountCounts {
+    /// Accounts whose every stage succeeded.
+    pub ok: usize,
+    /// Accounts with a failed stage.
+    pub failed: usize,
+    /// Accounts listed but not scanned.
+    pub skipped: usize,
 }
 
 impl AccountCounts {

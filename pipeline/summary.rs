@@ -15,9 +15,14 @@ pub fn render(report: &RunReport) -> String {
         RunStatus::Partial => "PARTIAL",
     };
     let seconds = (report.finished_at - report.started_at).num_milliseconds() as f64 / 1000.0;
+    let shard = if report.shard.is_partial() {
+        format!("  shard {}", report.shard)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "orglake run {}  {}  snapshot {}  in {seconds:.1}s",
+        "orglake run {}  {}  snapshot {}{shard}  in {seconds:.1}s",
         report.run_id, status, report.snapshot_date
     );
     let _ = writeln!(
@@ -113,6 +118,7 @@ mod tests {
             accounts_ok: 35,
             accounts_failed: 1,
             accounts_skipped: 1,
+            shard: crate::shard::Shard { index: 1, count: 3 },
             failures: vec![failure],
             stage_accounts,
             table_rows: [("accounts".to_string(), 37), ("ec2_instances".to_string(), 120)]

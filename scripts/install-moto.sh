@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned AWS emulator (moto in server mode) and the Python tools the
-# tests use to cross-check the lake (boto3, pyarrow) into .venv/ beside this repo.
+# tests use to cross-check the lake (boto3, pyarrow, duckdb) and to lint the CloudFormation
+# templates (cfn-lint) into .venv/ beside this repo.
 # Idempotent: a venv that already has the pinned versions is left as it is.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -12,7 +12,9 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `orglake`.`raw_runs` (
   `accounts_failed` bigint COMMENT 'Accounts with at least one failed stage.',
   `accounts_skipped` bigint COMMENT 'Accounts listed but not scanned (not ACTIVE).',
   `table_rows` map<string,bigint> COMMENT 'Rows written per table by this run.',
-  `orglake_version` string COMMENT 'Version of orglake that wrote the run.'
+  `orglake_version` string COMMENT 'Version of orglake that wrote the run.',
+  `shard_index` bigint COMMENT 'Which slice of the accounts the run scanned (--shard INDEX/COUNT, 0-based); 0 for an unsharded run, null in manifests written before sharding existed (read as 0).',
+  `shard_count` bigint COMMENT 'Into how many slices the snapshot was split; 1 for an unsharded run (null read as 1). A snapshot date counts as complete once every slice has a manifest.'
 )
 COMMENT 'The run manifest: one row per run, written last. A run without a row here is invisible to queries.'
 PARTITIONED BY (

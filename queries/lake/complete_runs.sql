@@ -1,6 +1,7 @@
--- `{table}`: rows of every complete run (a run is complete once its manifest exists in `runs`).
--- Data files of a run that crashed before writing its manifest are never seen here.
+-- `{table}`: rows of every complete run (see complete_run_ids: its manifest exists and, when
+-- sharded, so do those of every other slice of its snapshot date). Data files of a run that
+-- crashed before writing its manifest are never seen here.
 CREATE VIEW {table} AS
 SELECT t.*
 FROM raw_{table} t
-WHERE t.run_id IN (SELECT r.run_id FROM raw_runs r)
+WHERE t.run_id IN (SELECT c.run_id FROM complete_run_ids c)

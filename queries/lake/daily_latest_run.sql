@@ -1,12 +1,6 @@
--- `daily_{table}`: rows of the latest complete run of each snapshot date (one run per day).
+-- `daily_{table}`: rows of the latest complete snapshot of each snapshot date (one run per
+-- day, or one per slice when sharded).
 CREATE VIEW daily_{table} AS
 SELECT t.*
 FROM raw_{table} t
-WHERE t.run_id IN (
-  SELECT ranked.run_id FROM (
-    SELECT r.run_id,
-           row_number() OVER (PARTITION BY r.snapshot_date ORDER BY r.finished_at DESC, r.run_id DESC) AS rank_in_day
-    FROM raw_runs r
-  ) ranked
-  WHERE ranked.rank_in_day = 1
-)
+WHERE t.run_id IN (SELECT d.run_id FROM daily_run_ids d)

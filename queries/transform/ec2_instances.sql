@@ -2,16 +2,30 @@
 -- AMI, merged with the previous complete run for history, with the terminated cutoff.
 --
 -- Inputs: ec2_instances_extracted, ec2_images_extracted, run_accounts, run_account_status,
--- run_params (one row: as_of, retention_cutoff, run_id), raw_runs, raw_ec2_instances.
-WITH previous_run AS (
-  SELECT r.run_id
-  FROM raw_runs r CROSS JOIN run_params params
-  WHERE r.as_of <= params.as_of
-  ORDER BY r.as_of DESC, r.finished_at DESC
-  LIMIT 1
+-- run_params (one row: as_of, retention_cutoff, run_id), raw_runs, raw_accounts, raw_ec2_instances.
+--
+-- The previous rows of an account come from the latest committed run (as of this run's clock)
+-- that had the account in scope: right for unsharded runs, for `--shard i/n` (whose slices
+-- commit separately), when the shard count changes, and for runs of different scopes
+-- sharing one lake.
+WITH previous_runs AS (
+  SELECT ranked.account_id, ranked.run_id
+  FROM (
+    SELECT a.account_id, r.run_id,
+           row_number() OVER (PARTITION BY a.account_id
+                              ORDER BY r.as_of DESC, r.finished_at DESC, r.run_id DESC) AS rank_for_account
+    FROM raw_accounts a
+    JOIN raw_runs r ON r.run_id = a.run_id
+    CROSS JOIN run_params params
+    WHERE r.as_of <= params.as_of
+      AND a.account_id IN (SELECT account_id FROM run_accounts)
+  ) ranked
+  WHERE ranked.rank_for_account = 1
 ),
 previous AS (
-  SELECT * FROM raw_ec2_instances WHERE run_id IN (SELECT run_id FROM previous_run)
+  SELECT p.*
+  FROM raw_ec2_instances p
+  JOIN previous_runs pr ON pr.account_id = p.account_id AND pr.run_id = p.run_id
 ),
 scanned_regions AS (
   SELECT DISTINCT account_id, region

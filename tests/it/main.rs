@@ -2,6 +2,7 @@
 
 mod athena_queries;
 mod credential_reports;
+mod deploy;
 mod discovery;
 mod ec2;
 mod errors;
@@ -12,5 +13,6 @@ mod lake_commit;
 mod policies;
 mod readme;
 mod s3_warehouse;
+mod shards;
 mod support;
 mod tagging;

@@ -14,6 +14,18 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The lake tables: one file each in `schemas/` (staging tables live in a subfolder).
+pub fn lake_tables() -> Vec<String> {
+    let mut tables: Vec<String> = std::fs::read_dir(repo_root().join("schemas"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
+        .collect();
+    tables.sort();
+    tables
+}
+
 /// The venv that `scripts/install-moto.sh` creates.
 pub fn venv() -> PathBuf {
     std::env::var_os("ORGLAKE_VENV")
@@ -172,7 +184,7 @@ impl Seeded {
 }
 
 /// A command with dummy AWS credentials and none of the developer's orglake or AWS settings.
-fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut command = Command::new(program);
     for (key, _) in std::env::vars() {
         let legacy = ["ORGANIZATION_ID", "ROLE_NAME", "S3_BUCKET_NAME", "OU_ID"].contains(&key.as_str());
@@ -282,6 +294,35 @@ pub fn query_with(flags: &[&str], sql: &str) -> Vec<Value> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// Columns that differ between two runs of the same organization at the same run clock:
+/// the run's id and wall-clock times.
+const PER_RUN_COLUMNS: &[&str] = &["run_id", "started_at", "finished_at", "report_generated_at"];
+
+/// The rows of `latest_<table>` without the per-run columns (and the poll count of a
+/// credential report), sorted, as JSON text: what two runs of the same organization at the
+/// same `--as-of` must agree on.
+pub fn comparable_latest_rows(lake: &Path, table: &str) -> Vec<String> {
+    let mut rows: Vec<String> = query(lake, &format!("SELECT * FROM latest_{table}"))
+        .into_iter()
+        .map(|mut row| {
+            let object = row.as_object_mut().unwrap();
+            for column in PER_RUN_COLUMNS {
+                object.remove(*column);
+            }
+            // How many polls a credential report took depends on whether AWS still had a
+            // fresh one from an earlier run.
+            if object.get("stage").is_some_and(|s| s == "credential_report")
+                && object.get("status").is_some_and(|s| s == "ok")
+            {
+                object.remove("message");
+            }
+            row.to_string()
+        })
+        .collect();
+    rows.sort();
+    rows
 }
 
 /// Asserts that a command ended with exactly one error line and the given exit code.

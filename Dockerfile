@@ -1,0 +1,35 @@
+# orglake container image: the release binary on a distroless base (glibc, CA certificates,
+# a non-root user; no shell, no package manager).
+#
+#   docker build -t orglake .
+#   docker run --rm -e AWS_REGION=us-east-1 -e AWS_ACCESS_KEY_ID ... orglake run --ou-id ou-...
+#
+# The builder runs the same command as a local release build (`cargo build --release
+# --locked`, the profile in Cargo.toml), so the image holds the binary you test locally.
+# The Rust version below is Cargo.toml's rust-version (a test keeps them equal).
+
+FROM rust:1.95-slim-bookworm AS build
+WORKDIR /src
+# Dependencies first, so that a source change does not rebuild them: build the locked
+# dependency graph against placeholder sources, then the real ones.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir -p pipeline && echo 'fn main() {}' > pipeline/main.rs && touch pipeline/lib.rs \
+    && cargo build --release --locked --bin orglake \
+    && rm -rf pipeline
+COPY pipeline pipeline
+COPY schemas schemas
+COPY queries queries
+COPY examples examples
+COPY glue glue
+COPY tests/golden tests/golden
+RUN touch pipeline/main.rs pipeline/lib.rs \
+    && cargo build --release --locked --bin orglake \
+    && cp target/release/orglake /orglake
+
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /orglake /usr/local/bin/orglake
+# The staging directory of a run (its local Parquet before the transform) lives in /tmp.
+ENV TMPDIR=/tmp
+USER nonroot
+ENTRYPOINT ["/usr/local/bin/orglake"]
+CMD ["--help"]

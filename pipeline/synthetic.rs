@@ -1,0 +1,322 @@
+//! A synthetic snapshot of any size, for the transform + load benchmark (`orglake
+//! bench-load`): accounts, instances, AMIs, users and credential-report lines are staged the
+//! way extraction stages them (rows -> record batches -> the staging sinks), then committed
+//! by [`crate::run::commit`], the same code a real run commits with. No AWS is involved.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use arrow::datatypes::{DataType, Field};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::config::Config;
+use crate::discover::AccountRecord;
+use crate::error::Result;
+use crate::lake::{Lake, S3Options};
+use crate::run::{Committed, Extracted, commit, new_run_id, staging_sink};
+use crate::schema::table;
+use crate::sink::{self, ROWS_PER_BATCH};
+use crate::status::{StageOutcome, status};
+
+/// Regions the synthetic instances are spread over.
+const REGIONS: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"];
+/// Distinct AMIs per account and region.
+const IMAGES_PER_REGION: usize = 5;
+
+/// How big the synthetic snapshot is.
+#[derive(Debug, Clone, Copy)]
+pub struct SyntheticSize {
+    /// Accounts in the organization.
+    pub accounts: usize,
+    /// EC2 instances, spread over the accounts and four regions.
+    pub instances: usize,
+    /// IAM users, spread over the accounts (each also a credential-report line).
+    pub users: usize,
+}
+
+/// What the benchmark measured.
+#[derive(Debug, Serialize)]
+pub struct LoadReport {
+    /// Seconds to generate the rows and stage them as extraction does (rows -> Arrow ->
+    /// local staging Parquet).
+    pub stage_seconds: f64,
+    /// Seconds to commit: the DataFusion transforms, the lake's Parquet, the CSV exports
+    /// and the manifest.
+    pub commit_seconds: f64,
+    /// Rows written per table.
+    pub table_rows: BTreeMap<String, u64>,
+    /// Input rows (instances + users + report lines) committed per second.
+    pub rows_per_second: f64,
+}
+
+/// Stages a synthetic snapshot of `size` and commits it into the configured warehouse.
+pub async fn bench_load(config: &Config, size: SyntheticSize) -> Result<LoadReport> {
+    let started_at = Utc::now();
+    let as_of = config.as_of.unwrap_or(started_at);
+    let snapshot_date = as_of.format("%Y-%m-%d").to_string();
+    let run_id = new_run_id(started_at);
+    let lake = Lake::open(&config.warehouse, &S3Options::from_config(config), None, true).await?;
+    let staging_dir = tempfile::Builder::new().prefix("orglake-staging-").tempdir()?;
+    let staging = Lake::open(
+        &staging_dir.path().display().to_string(),
+        &S3Options::default(),
+        None,
+        true,
+    )
+    .await?;
+
+    let clock = Instant::now();
+    let accounts: Vec<AccountRecord> = (0..size.accounts).map(account).collect();
+    let generator = Generator { as_of, size };
+    stage(&staging, "ec2_instances_extracted", &run_id, size.instances, |i| {
+        generator.instance(i)
+    })
+    .await?;
+    stage(
+        &staging,
+        "ec2_images_extracted",
+        &run_id,
+        size.accounts * REGIONS.len() * IMAGES_PER_REGION,
+        |i| generator.image(i),
+    )
+    .await?;
+    stage(&staging, "iam_users_extracted", &run_id, size.users, |i| {
+        generator.user(i)
+    })
+    .await?;
+    stage(&staging, "iam_credential_report_extracted", &run_id, size.users, |i| {
+        generator.report_line(i)
+    })
+    .await?;
+    let outcomes = outcomes(&accounts, started_at);
+    let stage_seconds = clock.elapsed().as_secs_f64();
+
+    let clock = Instant::now();
+    let extracted = Extracted {
+        run_id: &run_id,
+        started_at,
+        as_of,
+        snapshot_date: &snapshot_date,
+        organization_id: "o-synthetic0",
+        accounts: &accounts,
+        outcomes,
+        staging: &staging,
+    };
+    let Committed { table_rows, .. } = commit(config, None, &lake, extracted).await?;
+    let commit_seconds = clock.elapsed().as_secs_f64();
+    Ok(LoadReport {
+        stage_seconds,
+        commit_seconds,
+        table_rows,
+        rows_per_second: (size.instances + 2 * size.users) as f64 / commit_seconds,
+    })
+}
+
+/// Streams `count` generated rows into a staging table through its sink, batch by batch.
+async fn stage(
+    staging: &Lake,
+    name: &str,
+    run_id: &str,
+    count: usize,
+    row: impl Fn(usize) -> Map<String, Value>,
+) -> Result<u64> {
+    let (sink, task) = staging_sink(staging, name, run_id)?;
+    let mut start = 0;
+    while start < count {
+        let end = (start + ROWS_PER_BATCH).min(count);
+        let rows: Vec<Map<String, Value>> = (start..end).map(&row).collect();
+        sink.send(&rows).await?;
+        start = end;
+    }
+    drop(sink);
+    sink::join(task).await
+}
+
+fn account_id(index: usize) -> String {
+    format!("{:012}", 100_000_000_000 + index)
+}
+
+fn account(index: usize) -> AccountRecord {
+    let id = account_id(index);
+    let owner = format!("team{}@example.com", index % 50);
+    AccountRecord {
+        account_name: Some(format!("account-{index}")),
+        email: Some(format!("aws+{index}@example.com")),
+        arn: Some(format!("arn:aws:organizations::000000000000:account/o-synthetic0/{id}")),
+        status: Some("ACTIVE".into()),
+        joined_method: Some("CREATED".into()),
+        joined_at: Some(DateTime::UNIX_EPOCH + Duration::days(19_000 + (index % 365) as i64)),
+        ou_id: format!("ou-syn0-{:08}", index % 20),
+        ou_path: format!("Root/Workloads/Team{}", index % 20),
+        owner_tag: Some(owner.clone()),
+        tags: [
+            ("owner".to_string(), owner),
+            ("cost-center".to_string(), format!("cc-{}", index % 7)),
+        ]
+        .into_iter()
+        .collect(),
+        scanned: true,
+        account_id: id,
+    }
+}
+
+/// Every stage of every account succeeded, every region scanned.
+fn outcomes(accounts: &[AccountRecord], at: DateTime<Utc>) -> Vec<StageOutcome> {
+    let outcome = |account: &AccountRecord, stage: &str, region: Option<&str>| StageOutcome {
+        account_id: account.account_id.clone(),
+        stage: stage.to_string(),
+        region: region.map(str::to_string),
+        status: status::OK.to_string(),
+        error_code: None,
+        message: None,
+        started_at: at,
+        finished_at: at,
+    };
+    accounts
+        .iter()
+        .flat_map(|account| {
+            let mut rows = vec![
+                outcome(account, "assume_role", None),
+                outcome(account, "iam_users", None),
+                outcome(account, "credential_report", None),
+            ];
+            rows.extend(REGIONS.iter().map(|region| outcome(account, "ec2", Some(region))));
+            rows
+        })
+        .collect()
+}
+
+/// Makes the rows: realistic values in the columns the transforms use, and a plausible
+/// value of the column's type everywhere else (every nullable column filled: the worst case
+/// for size).
+struct Generator {
+    as_of: DateTime<Utc>,
+    size: SyntheticSize,
+}
+
+impl Generator {
+    fn time(&self, hours_ago: usize) -> Value {
+        Value::String((self.as_of - Duration::hours(hours_ago as i64)).to_rfc3339())
+    }
+
+    /// A row of `table` with every column filled generically, then `fixed` on top.
+    fn row(&self, table_name: &str, i: usize, fixed: Value) -> Map<String, Value> {
+        let staged = table(table_name).expect("staging table");
+        let mut row: Map<String, Value> = staged
+            .file_schema
+            .fields()
+            .iter()
+            .filter(|f| f.name() != "run_id")
+            .map(|f| (f.name().clone(), self.value_of(f, i)))
+            .collect();
+        if let Value::Object(fixed) = fixed {
+            row.extend(fixed);
+        }
+        row
+    }
+
+    fn value_of(&self, field: &Field, i: usize) -> Value {
+        match field.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                Value::String(format!("{}-{}", field.name(), i % 97))
+            }
+            DataType::Boolean => Value::Bool(i % 3 == 0),
+            DataType::Int64 | DataType::Int32 => json!(i % 400),
+            DataType::Timestamp(..) => self.time(i % 5000),
+            DataType::Map(..) => json!({"team": format!("t{}", i % 13), "env": "prod"}),
+            DataType::List(item) => Value::Array(vec![self.value_of(item, i), self.value_of(item, i + 1)]),
+            DataType::Struct(fields) => {
+                Value::Object(fields.iter().map(|f| (f.name().clone(), self.value_of(f, i))).collect())
+            }
+            _ => Value::Null,
+        }
+    }
+
+    fn account_of(&self, i: usize) -> usize {
+        i % self.size.accounts
+    }
+
+    fn instance(&self, i: usize) -> Map<String, Value> {
+        let account = self.account_of(i);
+        let region = REGIONS[(i / self.size.accounts) % REGIONS.len()];
+        let state = match i % 20 {
+            0 => "terminated",
+            1 | 2 => "stopped",
+            _ => "running",
+        };
+        let terminated = (state == "terminated").then(|| self.time(24 * (i % 30)));
+        let owner = format!("team{}@example.com", account % 50);
+        self.row(
+            "ec2_instances_extracted",
+            i,
+            json!({
+                "account_id": account_id(account),
+                "region": region,
+                "availability_zone": format!("{region}a"),
+                "instance_id": format!("i-{i:017x}"),
+                "state": state,
+                "terminated_at": terminated,
+                "image_id": format!("ami-{:017x}", i % IMAGES_PER_REGION),
+                "tags": {"Name": format!("app-{}", i % 1000), "owner": owner},
+                "owner_tag": owner,
+                "name_tag": format!("app-{}", i % 1000),
+                "lifecycle": Value::Null,
+                "platform": Value::Null,
+            }),
+        )
+    }
+
+    fn image(&self, i: usize) -> Map<String, Value> {
+        let per_account = REGIONS.len() * IMAGES_PER_REGION;
+        let (account, rest) = (i / per_account, i % per_account);
+        self.row(
+            "ec2_images_extracted",
+            i,
+            json!({
+                "account_id": account_id(account),
+                "region": REGIONS[rest / IMAGES_PER_REGION],
+                "image_id": format!("ami-{:017x}", rest % IMAGES_PER_REGION),
+                "deprecation_time": Value::Null,
+            }),
+        )
+    }
+
+    fn user(&self, i: usize) -> Map<String, Value> {
+        let account = self.account_of(i);
+        let name = format!("user-{i}");
+        self.row(
+            "iam_users_extracted",
+            i,
+            json!({
+                "account_id": account_id(account),
+                "user_name": name,
+                "arn": format!("arn:aws:iam::{}:user/{name}", account_id(account)),
+                "detail_error": Value::Null,
+            }),
+        )
+    }
+
+    fn report_line(&self, i: usize) -> Map<String, Value> {
+        let account = self.account_of(i);
+        let name = format!("user-{i}");
+        self.row(
+            "iam_credential_report_extracted",
+            i,
+            json!({
+                "account_id": account_id(account),
+                "user": name,
+                "arn": format!("arn:aws:iam::{}:user/{name}", account_id(account)),
+                "is_root": false,
+                "password_enabled": i % 2 == 0,
+                "mfa_active": i % 5 != 0,
+                "access_key_1_active": true,
+                "access_key_1_last_rotated": self.time(24 * (i % 200)),
+                "access_key_2_active": false,
+                "special_values": {},
+                "extra_columns": {},
+            }),
+        )
+    }
+}

@@ -1,0 +1,163 @@
+//! Scale-out: `--shard i/n` runs, together, write exactly the lake one unsharded run
+//! writes, and the lake shows a sharded snapshot only once every slice has committed.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::support::{Moto, comparable_latest_rows, lake_tables, query, run_ok};
+
+#[test]
+fn three_shards_write_exactly_what_one_run_writes() {
+    let moto = Moto::start();
+    let mut accounts = Vec::new();
+    for i in 0..9 {
+        let mut account =
+            json!({"name": format!("team-{i}"), "ou": "Org", "tags": {"owner": format!("o{i}@example.com")}});
+        if i % 2 == 0 {
+            account["instances"] =
+                json!([{"region": "us-east-1", "state": "running", "tags": {"Name": format!("app-{i}")}}]);
+        }
+        if i % 3 == 0 {
+            account["users"] = json!([{"name": format!("user-{i}"), "console": true, "keys": 1}]);
+        }
+        accounts.push(account);
+    }
+    accounts.push(json!({"name": "closed", "ou": "Org", "suspended": true}));
+    let org = moto.seed(&json!({"ous": {"Org": {}}, "accounts": accounts}));
+    let as_of = "2026-11-20T06:00:00Z";
+    let common = [
+        "--ou-id",
+        &org.ou("Org"),
+        "--endpoint-url",
+        &moto.url(),
+        "--as-of",
+        as_of,
+    ];
+
+    let whole = tempfile::tempdir().unwrap();
+    let mut args = vec!["run", "--warehouse", whole.path().to_str().unwrap()];
+    args.extend_from_slice(&common);
+    run_ok(&args);
+
+    let sharded = tempfile::tempdir().unwrap();
+    for index in 0..3 {
+        let shard = format!("{index}/3");
+        let mut args = vec![
+            "run",
+            "--warehouse",
+            sharded.path().to_str().unwrap(),
+            "--shard",
+            &shard,
+        ];
+        args.extend_from_slice(&common);
+        let output = run_ok(&args);
+        let summary = String::from_utf8_lossy(&output.stdout);
+        assert!(summary.contains(&format!("shard {shard}")), "{summary}");
+        let visible = query(sharded.path(), "SELECT count(*) AS n FROM latest_accounts");
+        let committed = query(sharded.path(), "SELECT count(*) AS n FROM raw_runs");
+        assert_eq!(committed[0]["n"], json!(index + 1));
+        if index < 2 {
+            assert_eq!(
+                visible[0]["n"],
+                json!(0),
+                "after shard {shard} the snapshot is incomplete"
+            );
+            let runs = query(sharded.path(), "SELECT count(*) AS n FROM runs");
+            assert_eq!(
+                runs[0]["n"],
+                json!(0),
+                "no manifest of an incomplete snapshot is listed"
+            );
+        }
+    }
+
+    // Each account was scanned by exactly one shard, the one its id modulo 3 names.
+    let slices = query(
+        sharded.path(),
+        "SELECT a.account_id, r.shard_index FROM accounts a JOIN runs r ON r.run_id = a.run_id ORDER BY 1",
+    );
+    assert_eq!(slices.len(), 10);
+    for slice in &slices {
+        let id: u64 = slice["account_id"].as_str().unwrap().parse().unwrap();
+        assert_eq!(slice["shard_index"], json!(id % 3), "{slice}");
+    }
+
+    let mut compared = BTreeMap::new();
+    for table in lake_tables().iter().filter(|t| *t != "runs") {
+        let one = comparable_latest_rows(whole.path(), table);
+        let three = comparable_latest_rows(sharded.path(), table);
+        assert_eq!(one, three, "{table}: three shards differ from one run");
+        compared.insert(table.clone(), one.len());
+    }
+    for table in [
+        "accounts",
+        "account_status",
+        "ec2_instances",
+        "ec2_images",
+        "iam_users",
+        "iam_credential_report",
+        "findings",
+    ] {
+        assert!(compared[table] > 0, "{table} has rows to compare: {compared:?}");
+    }
+
+    // The manifests add up to the one run's.
+    let sums = |lake: &std::path::Path| -> Value {
+        query(
+            lake,
+            "SELECT sum(accounts_total) AS total, sum(accounts_ok) AS ok, sum(accounts_skipped) AS skipped, \
+             sum(table_rows['ec2_instances']) AS instances FROM latest_runs",
+        )[0]
+        .clone()
+    };
+    assert_eq!(sums(whole.path()), sums(sharded.path()));
+
+    // A second day, sharded again: each slice's history comes from its own accounts.
+    for index in 0..3 {
+        let shard = format!("{index}/3");
+        let mut args = vec![
+            "run",
+            "--warehouse",
+            sharded.path().to_str().unwrap(),
+            "--shard",
+            &shard,
+        ];
+        let next_day = [
+            "--ou-id",
+            &org.ou("Org"),
+            "--endpoint-url",
+            &moto.url(),
+            "--as-of",
+            "2026-11-21T06:00:00Z",
+        ];
+        args.extend_from_slice(&next_day);
+        run_ok(&args);
+    }
+    let history = query(
+        sharded.path(),
+        "SELECT count(*) AS n, min(first_seen) AS first_seen FROM latest_ec2_instances",
+    );
+    assert_eq!(history[0]["n"], json!(5));
+    assert!(
+        history[0]["first_seen"].as_str().unwrap().starts_with("2026-11-20"),
+        "first_seen kept across sharded runs: {history:?}"
+    );
+    let days = query(
+        sharded.path(),
+        "SELECT snapshot_date, count(*) AS runs FROM daily_runs GROUP BY 1 ORDER BY 1",
+    );
+    assert_eq!(
+        days,
+        vec![
+            json!({"snapshot_date": "2026-11-20", "runs": 3}),
+            json!({"snapshot_date": "2026-11-21", "runs": 3})
+        ]
+    );
+}
+
+#[test]
+fn a_bad_shard_is_one_clear_error() {
+    let output = crate::support::run_orglake(&["run", "--shard", "3/3", "--warehouse", "/nonexistent"]);
+    crate::support::assert_one_line_error(&output, 1, &["--shard", "0/3"]);
+}
