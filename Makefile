@@ -9,6 +9,6 @@ demo:
 test:
 	bash scripts/test.sh
 
-## bench: the EC2 scan benchmark (release build; not part of `make test`)
+## bench: the scan and load+query benchmarks (release build; not part of `make test`)
 bench:
 	bash scripts/bench.sh $(ARGS)

@@ -1,9 +1,25 @@
 #!/usr/bin/env bash
-# Benchmarks (not part of the test suite): builds orglake in release mode and runs
-# benches/ec2_scan.py. Arguments are passed on, e.g. `make bench ARGS="--accounts 10,100"`.
+# Benchmarks (not part of the test suite): builds orglake in release mode, then runs
+#   scan  benches/ec2_scan.py: a full scan against moto with injected latency, next to the
+#         older scripts' boto3 approach, with peak memory per org size
+#   load  benches/load_and_query.py: transform + load of a large synthetic snapshot next to
+#         pyarrow, and queries over it next to DuckDB
+# `make bench` runs both with their defaults; `make bench ARGS="scan --accounts 10,100"` or
+# `make bench ARGS="load --instances 200000"` runs one, passing the rest on.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ORGLAKE_ROOT"
 bash scripts/install-moto.sh
 cargo build --locked --release --bin orglake
-"$ORGLAKE_VENV/bin/python" benches/ec2_scan.py "$ORGLAKE_TARGET/release/orglake" "$@"
+orglake="$ORGLAKE_TARGET/release/orglake"
+which="${1:-all}"
+[ $# -gt 0 ] && shift
+case "$which" in
+  scan) "$ORGLAKE_VENV/bin/python" benches/ec2_scan.py "$orglake" "$@" ;;
+  load) "$ORGLAKE_VENV/bin/python" benches/load_and_query.py "$orglake" "$@" ;;
+  all)
+    "$ORGLAKE_VENV/bin/python" benches/ec2_scan.py "$orglake"
+    "$ORGLAKE_VENV/bin/python" benches/load_and_query.py "$orglake"
+    ;;
+  *) echo "usage: bench.sh [scan|load|all] [arguments of that benchmark]" >&2; exit 2 ;;
+esac

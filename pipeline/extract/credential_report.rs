@@ -27,6 +27,10 @@ pub const STAGE: &str = "credential_report";
 pub const ROOT_USER: &str = "<root_account>";
 /// Cells that mean "no value" in a credential report.
 pub const SPECIAL_VALUES: &[&str] = &["N/A", "no_information", "not_supported"];
+
+/// Columns that name the principal: always literal, never a special value (an IAM user may
+/// be called `no_information` or `not_supported`).
+const IDENTITY_COLUMNS: &[&str] = &["user", "arn"];
 /// Columns of the table that are not report columns.
 const DERIVED_COLUMNS: &[&str] = &[
     "account_id",
@@ -181,7 +185,7 @@ pub fn parse(
                 extra.insert(name.to_string(), cell.to_string());
                 continue;
             };
-            let value = if SPECIAL_VALUES.contains(&cell) {
+            let value = if SPECIAL_VALUES.contains(&cell) && !IDENTITY_COLUMNS.contains(&name) {
                 special.insert(name.to_string(), cell.to_string());
                 Value::Null
             } else {
@@ -265,6 +269,15 @@ mod tests {
     }
 
     #[test]
+    fn a_user_named_like_a_special_value_is_a_user() {
+        let report = "user,arn,mfa_active\nno_information,arn:aws:iam::1:user/no_information,N/A\n";
+        let parsed = parse("111111111111", None, report.as_bytes()).unwrap();
+        assert_eq!(parsed.rows[0]["user"], "no_information");
+        assert_eq!(parsed.rows[0]["mfa_active"], Value::Null);
+        assert_eq!(parsed.rows[0]["special_values"]["mfa_active"], "N/A");
+    }
+
+    #[test]
     fn malformed_reports_are_errors_not_panics() {
         for bad in [
             "",
@@ -339,5 +352,94 @@ pub async fn extract_account(
         ),
         Ok((_, polls)) => timer.finish(status::OK, Some(format!("{polls} polls"))),
         Err(err) => timer.fail(&err),
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A report cell: a value of some kind, a special value, or anything at all.
+    fn cell() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("true".to_string()),
+            Just("false".to_string()),
+            Just("N/A".to_string()),
+            Just("no_information".to_string()),
+            Just("not_supported".to_string()),
+            Just("2026-11-20T08:15:00+00:00".to_string()),
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})",
+            any::<String>(),
+        ]
+    }
+
+    /// A report: the real columns (or some of them), maybe a column AWS added later, and
+    /// rows of any cells.
+    fn report() -> impl Strategy<Value = (Vec<String>, Vec<Vec<String>>)> {
+        let known: Vec<String> = report_columns().into_iter().map(|(name, _)| name).collect();
+        (
+            proptest::sample::subsequence(known.clone(), 1..=known.len()),
+            any::<bool>(),
+        )
+            .prop_flat_map(|(mut columns, extra)| {
+                if !columns.iter().any(|c| c == "user") {
+                    columns.insert(0, "user".to_string());
+                }
+                if extra {
+                    columns.push("access_key_3_active".to_string());
+                }
+                let width = columns.len();
+                (
+                    Just(columns),
+                    proptest::collection::vec(proptest::collection::vec(cell(), width), 0..6),
+                )
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any bytes: rows or an error, never a panic; rows always make a valid batch.
+        #[test]
+        fn any_bytes_parse_or_fail_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            if let Ok(parsed) = parse("111111111111", None, &bytes) {
+                let table = table("iam_credential_report").unwrap();
+                prop_assert!(crate::batch::rows_to_batch(table, "run", &parsed.rows).is_ok());
+            }
+        }
+
+        /// Any cells under the real header: every row arrives, as a valid batch, and no
+        /// cell is lost: it is typed, kept raw in special_values or extra_columns, or empty.
+        #[test]
+        fn no_cell_is_lost((columns, rows) in report()) {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            writer.write_record(&columns).unwrap();
+            for row in &rows {
+                writer.write_record(row).unwrap();
+            }
+            let content = writer.into_inner().unwrap();
+            let user = columns.iter().position(|c| c == "user").unwrap();
+            let result = parse("111111111111", None, &content);
+            if rows.iter().any(|row| row[user].is_empty()) {
+                prop_assert!(result.is_err(), "a row without a user is an error");
+                return Ok(());
+            }
+            let parsed = result.map_err(|e| TestCaseError::fail(e))?;
+            prop_assert_eq!(parsed.rows.len(), rows.len());
+            let table = table("iam_credential_report").unwrap();
+            let batch = crate::batch::rows_to_batch(table, "run", &parsed.rows);
+            prop_assert!(batch.is_ok(), "{:?}", batch.err());
+            for (row, cells) in parsed.rows.iter().zip(&rows) {
+                for (column, cell) in columns.iter().zip(cells) {
+                    let kept = !row.get(column).unwrap_or(&Value::Null).is_null()
+                        || cell.is_empty()
+                        || row["special_values"][column] == *cell
+                        || row["extra_columns"][column] == *cell;
+                    prop_assert!(kept, "{column} = {cell:?} lost: {row:?}");
+                }
+            }
+        }
     }
 }

@@ -1,9 +1,185 @@
-//! Faults that the older scripts lost data to: a region that keeps failing, and secrets
-//! in logs.
+//! Faults that the older scripts lost data to: throttling everywhere, a region that keeps
+//! failing, a process killed mid-run, and secrets in logs.
 
-use serde_json::json;
+use std::time::Instant;
 
-use crate::support::{FaultProxy, Moto, orglake, query};
+use serde_json::{Value, json};
+
+use crate::support::{FaultProxy, Moto, comparable_latest_rows, lake_tables, orglake, query, run_ok};
+
+/// An organization with something in every table: instances in two regions, users with
+/// keys, console passwords and MFA.
+fn busy_org() -> Value {
+    let accounts: Vec<Value> = (0..5)
+        .map(|i| {
+            json!({
+                "name": format!("acct-{i}"), "ou": "Ops", "tags": {"owner": format!("team{i}@example.com")},
+                "instances": [
+                    {"region": "us-east-1", "state": "running", "tags": {"Name": format!("web-{i}")}},
+                    {"region": "eu-west-1", "state": if i % 2 == 0 { "stopped" } else { "running" }}
+                ],
+                "users": [
+                    {"name": format!("dev-{i}"), "console": true, "mfa": i % 2 == 0, "keys": 1, "groups": ["devs"], "tags": {"team": "x"}},
+                    {"name": format!("ci-{i}"), "keys": 2, "inactive_keys": 1}
+                ]
+            })
+        })
+        .collect();
+    json!({"ous": {"Ops": {}}, "accounts": accounts})
+}
+
+/// Total requests the proxy saw.
+fn requests(proxy: &FaultProxy) -> u64 {
+    proxy
+        .counts()
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum()
+}
+
+#[test]
+fn thirty_percent_of_calls_throttled_leave_the_lake_identical_to_a_clean_run() {
+    let moto = Moto::start();
+    let org = moto.seed(&busy_org());
+    let run = |endpoint: &str, lake: &std::path::Path| {
+        run_ok(&[
+            "run",
+            "--ou-id",
+            &org.ou("Ops"),
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--as-of",
+            "2026-11-20T06:00:00Z",
+            "--max-retries",
+            "10",
+            "--endpoint-url",
+            endpoint,
+            "--warehouse",
+            lake.to_str().unwrap(),
+        ]);
+    };
+    let clean_proxy = FaultProxy::start(&moto.url());
+    let clean = tempfile::tempdir().unwrap();
+    run(&clean_proxy.url(), clean.path());
+
+    // Each service throttles 30% of its calls with its own error code.
+    let throttling_proxy = FaultProxy::start(&moto.url());
+    throttling_proxy.set_rules(json!([
+        {"contains": "/ec2/aws4_request", "fault": "throttle", "code": "RequestLimitExceeded", "rate": 0.3},
+        {"contains": "/organizations/aws4_request", "fault": "throttle", "code": "TooManyRequestsException", "rate": 0.3},
+        {"contains": "/iam/aws4_request", "fault": "throttle", "code": "Throttling", "rate": 0.3},
+        {"contains": "/sts/aws4_request", "fault": "throttle", "code": "Throttling", "rate": 0.3}
+    ]));
+    let throttled = tempfile::tempdir().unwrap();
+    run(&throttling_proxy.url(), throttled.path());
+
+    let (calm, busy) = (requests(&clean_proxy), requests(&throttling_proxy));
+    assert!(
+        busy as f64 > calm as f64 * 1.2,
+        "throttling forced retries: {busy} requests against {calm}"
+    );
+    for table in lake_tables()
+        .iter()
+        .filter(|t| !["runs", "tag_actions"].contains(&t.as_str()))
+    {
+        let expected = comparable_latest_rows(clean.path(), table);
+        assert_eq!(expected, comparable_latest_rows(throttled.path(), table), "{table}");
+        if table != "findings" {
+            assert!(!expected.is_empty(), "{table} has rows to compare");
+        }
+    }
+}
+
+/// Checks that every committed run is whole: each table holds exactly the rows its manifest
+/// counts for it. Returns how many runs are committed.
+fn assert_every_committed_run_is_whole(lake: &std::path::Path) -> usize {
+    let manifests = query(lake, "SELECT run_id, table_rows FROM raw_runs");
+    for table in lake_tables().iter().filter(|t| *t != "runs") {
+        let written = query(
+            lake,
+            &format!("SELECT run_id, count(*) AS n FROM raw_{table} GROUP BY run_id"),
+        );
+        for manifest in &manifests {
+            let run_id = &manifest["run_id"];
+            let expected = manifest["table_rows"][table.as_str()].as_u64().unwrap_or(0);
+            let found = written
+                .iter()
+                .find(|w| &w["run_id"] == run_id)
+                .map_or(0, |w| w["n"].as_u64().unwrap());
+            assert_eq!(found, expected, "{table} of committed run {run_id}");
+        }
+    }
+    let visible = query(lake, "SELECT count(DISTINCT run_id) AS runs FROM accounts");
+    assert_eq!(
+        visible[0]["runs"],
+        json!(manifests.len()),
+        "the views show committed runs only"
+    );
+    manifests.len()
+}
+
+#[test]
+fn a_run_killed_at_any_point_never_leaves_a_partial_run_visible() {
+    let moto = Moto::start();
+    let org = moto.seed(&busy_org());
+    let lake = tempfile::tempdir().unwrap();
+    let args = [
+        "run",
+        "--ou-id",
+        &org.ou("Ops"),
+        "--regions",
+        "us-east-1,eu-west-1",
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ];
+    let started = Instant::now();
+    run_ok(&args);
+    let length = started.elapsed();
+    assert_eq!(assert_every_committed_run_is_whole(lake.path()), 1);
+
+    // Kill points spread over the whole run, each shifted by a pseudo-random jitter.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let mut committed = 1;
+    for point in 0..10u32 {
+        let jitter = f64::from((seed.wrapping_mul(2_654_435_761).wrapping_add(point * 40_503)) % 1000) / 1000.0;
+        let delay = length.mul_f64((f64::from(point) + jitter) / 10.0);
+        let mut child = orglake()
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let finished_first = child.try_wait().unwrap().is_some();
+        child.kill().ok(); // SIGKILL
+        child.wait().unwrap();
+        let now = assert_every_committed_run_is_whole(lake.path());
+        assert!(
+            now == committed || now == committed + 1,
+            "kill at {delay:?} (seed {seed}): {now} runs committed after {committed}"
+        );
+        assert!(
+            !finished_first || now == committed + 1,
+            "a run that finished is committed"
+        );
+        committed = now;
+    }
+    run_ok(&args);
+    assert_eq!(
+        assert_every_committed_run_is_whole(lake.path()),
+        committed + 1,
+        "the next run succeeds"
+    );
+    let latest = query(lake.path(), "SELECT count(*) AS n FROM latest_ec2_instances");
+    assert_eq!(latest[0]["n"], json!(10));
+}
 
 #[test]
 fn a_permanently_failing_region_of_one_account_is_recorded_and_the_rest_is_complete() {

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Transform + load and query benchmark on a large synthetic snapshot. Prints Markdown.
+
+    load_and_query.py ORGLAKE_BINARY [--instances 1000000] [--users 500000] [--accounts 1000]
+                      [--repeat 3]
+
+1. `orglake bench-load` stages a synthetic snapshot the way extraction stages one (rows ->
+   Arrow record batches -> local staging Parquet) and commits it with the run's own code:
+   the DataFusion transforms of queries/transform/ (joins, history merge, cutoff,
+   findings), zstd Parquet into the lake, the CSV exports and the manifest. Timed inside
+   the process (stage and commit separately); peak memory is the process's maximum RSS.
+2. pyarrow writes the same rows: it reads the lake's ec2_instances, iam_users and
+   iam_credential_report tables into memory (not timed), then writes them as zstd Parquet
+   (timed). That is only the "load" part of what orglake's commit does.
+3. The same queries through `orglake query` (a whole process: start, list the lake, plan,
+   run, print) and through DuckDB over the same files (in one Python process, timed
+   around the query alone, and as a whole process for comparison). Best of --repeat.
+"""
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+VENV = pathlib.Path(os.environ.get("ORGLAKE_VENV", ROOT / ".venv"))
+PYTHON = str(VENV / "bin" / "python")
+
+QUERIES = [
+    ("instances by state", "SELECT state, count(*) AS n FROM {ec2} GROUP BY state ORDER BY n DESC"),
+    ("running instances per owner, top 10",
+     "SELECT owner_tag, count(*) AS n FROM {ec2} WHERE state = 'running' GROUP BY owner_tag ORDER BY n DESC, owner_tag LIMIT 10"),
+    ("terminated instances of one account",
+     "SELECT instance_id, region, terminated_at FROM {ec2} WHERE account_id = '100000000007' AND state = 'terminated' ORDER BY instance_id"),
+    ("users without MFA per account, top 5",
+     "SELECT account_id, count(*) AS n FROM {users} WHERE mfa_enabled = false GROUP BY account_id ORDER BY n DESC, account_id LIMIT 5"),
+    ("instances joined to their account's users",
+     "SELECT i.region, count(*) AS n FROM {ec2} i JOIN {users} u ON u.account_id = i.account_id AND u.user_name = 'user-' || substr(i.account_id, 10) GROUP BY i.region ORDER BY i.region"),
+]
+
+
+def run_measured(command, env=None):
+    """Runs a command; returns (seconds, peak RSS MiB, stdout), RSS from wait4."""
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=env)
+        stdout = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"{command[0]} failed: {errors.read().decode()[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024, stdout.decode()
+
+
+PYARROW_WRITE = r"""
+import json, sys, time, pathlib
+import pyarrow.dataset as ds, pyarrow.parquet as pq
+lake, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+tables = {t: ds.dataset(lake / t, format="parquet", partitioning="hive").to_table()
+          for t in ("ec2_instances", "iam_users", "iam_credential_report")}
+started = time.perf_counter()
+rows = 0
+for name, table in tables.items():
+    pq.write_table(table, out / f"{name}.parquet", compression="zstd", compression_level=3)
+    rows += table.num_rows
+print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
+"""
+
+DUCKDB_QUERY = r"""
+import json, sys, time
+import duckdb
+lake, sql, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
+con = duckdb.connect()
+for name in ("ec2_instances", "iam_users"):
+    con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{lake}/{name}/*/*.parquet', hive_partitioning = true)")
+best = None
+for _ in range(repeat):
+    started = time.perf_counter()
+    rows = con.execute(sql).fetchall()
+    took = time.perf_counter() - started
+    best = took if best is None else min(best, took)
+print(json.dumps({"seconds": best, "rows": len(rows)}))
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("orglake")
+    parser.add_argument("--instances", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=500_000)
+    parser.add_argument("--accounts", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_EC2_METADATA_DISABLED="true")
+
+    with tempfile.TemporaryDirectory(prefix="orglake-load-") as tmp:
+        lake = pathlib.Path(tmp) / "lake"
+        seconds, rss, out = run_measured(
+            [args.orglake, "bench-load", "--instances", str(args.instances), "--users", str(args.users),
+             "--org-accounts", str(args.accounts), "--warehouse", str(lake), "--as-of", "2026-11-24T06:00:00Z"], env)
+        report = json.loads(out.strip().splitlines()[-1])
+        input_rows = args.instances + 2 * args.users
+        print(f"## Transform + load: {args.instances:,} instances, {args.users:,} users "
+              f"(+ {args.users:,} credential-report lines), {args.accounts:,} accounts\n")
+        print("| step | seconds | input rows/s | peak RSS |")
+        print("| --- | --- | --- | --- |")
+        print(f"| orglake: stage (rows -> Arrow -> staging Parquet) | {report['stage_seconds']:.1f} | "
+              f"{input_rows / report['stage_seconds']:,.0f} | |")
+        print(f"| orglake: commit (transforms, lake Parquet, CSV exports, manifest) | {report['commit_seconds']:.1f} | "
+              f"{report['rows_per_second']:,.0f} | |")
+        print(f"| orglake bench-load, whole process | {seconds:.1f} | {input_rows / seconds:,.0f} | {rss:.0f} MiB |")
+
+        out_dir = pathlib.Path(tmp) / "pyarrow"
+        out_dir.mkdir()
+        py_seconds, py_rss, py_out = run_measured([PYTHON, "-c", PYARROW_WRITE, str(lake), str(out_dir)])
+        py = json.loads(py_out)
+        print(f"| pyarrow: write the same three tables (zstd), in memory first | {py['seconds']:.1f} | "
+              f"{py['rows'] / py['seconds']:,.0f} | {py_rss:.0f} MiB |")
+        print(f"\nLake tables written by orglake: {json.dumps(report['table_rows'])}\n")
+
+        print("## Queries over that snapshot\n")
+        print("| query | orglake query (whole process) | DuckDB (query only) | DuckDB (whole process) | rows |")
+        print("| --- | --- | --- | --- | --- |")
+        for title, template in QUERIES:
+            orglake_sql = template.format(ec2="raw_ec2_instances", users="raw_iam_users")
+            duck_sql = template.format(ec2="ec2_instances", users="iam_users")
+            best = None
+            for _ in range(args.repeat):
+                took, _, out = run_measured([args.orglake, "query", "--format", "json", "--warehouse", str(lake), orglake_sql], env)
+                best = took if best is None else min(best, took)
+            rows = len([line for line in out.splitlines() if line.strip()])
+            whole, _, duck_out = run_measured([PYTHON, "-c", DUCKDB_QUERY, str(lake), duck_sql, str(args.repeat)])
+            duck = json.loads(duck_out)
+            if duck["rows"] != rows:
+                raise SystemExit(f"{title}: orglake returned {rows} rows, DuckDB {duck['rows']}")
+            print(f"| {title} | {best:.2f} s | {duck['seconds']:.2f} s | {whole:.2f} s | {rows} |")
+
+
+if __name__ == "__main__":
+    main()
