@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_config::SdkConfig;
-use aws_sdk_ec2::types::{Filter, Image, Instance};
+use aws_sdk_ec2::types::{Filter, Image, Instance, InstanceStateName};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use futures::{StreamExt, stream};
 use serde::Serialize;
@@ -142,8 +142,10 @@ pub async fn extract_account(
         .map(|region| async move {
             let timer = StageOutcome::start(account_id, STAGE, Some(&region));
             match extract_region(aws, sdk, account_id, &region, settings, sinks).await {
-                Ok(0) => (timer.finish(status::NO_DATA, Some("no instances".into())), 0),
-                Ok(n) => (timer.finish(status::OK, None), n),
+                Ok(scan) if scan.instances == 0 && scan.without_id == 0 => {
+                    (timer.finish(status::NO_DATA, Some("no instances".into())), 0)
+                }
+                Ok(scan) => (timer.finish(status::OK, scan.note()), scan.instances),
                 Err(err) => (timer.fail(&err), 0),
             }
         })
@@ -188,8 +190,53 @@ pub fn ec2_client(sdk: &SdkConfig, account_id: &str, region: Option<&str>) -> aw
     aws_sdk_ec2::Client::from_conf(builder.build())
 }
 
-/// Extracts one region: instances page by page, then the AMIs they use. Returns the
-/// number of instances.
+/// What one region's scan found, with what AWS returned that this code did not expect.
+#[derive(Debug, Default, PartialEq)]
+struct RegionScan {
+    /// Instances written.
+    instances: usize,
+    /// Of those, instances whose state name this SDK does not know (kept raw).
+    unexpected_states: usize,
+    /// Instances without an instance id (nothing to key them by: counted, not written).
+    without_id: usize,
+}
+
+impl RegionScan {
+    /// The outcome message: what was unexpected, if anything.
+    fn note(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.unexpected_states > 0 {
+            parts.push(format!(
+                "{} instances with a state this version does not know, kept raw",
+                self.unexpected_states
+            ));
+        }
+        if self.without_id > 0 {
+            parts.push(format!(
+                "{} instances without an instance id, not written",
+                self.without_id
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
+    /// Counts what is unexpected in `instances`.
+    fn inspect(&mut self, instances: &[&Instance]) {
+        for instance in instances {
+            if instance.instance_id().is_none() {
+                self.without_id += 1;
+            } else if instance
+                .state()
+                .and_then(|s| s.name())
+                .is_some_and(|name| !InstanceStateName::values().contains(&name.as_str()))
+            {
+                self.unexpected_states += 1;
+            }
+        }
+    }
+}
+
+/// Extracts one region: instances page by page, then the AMIs they use.
 async fn extract_region(
     aws: &AwsContext,
     sdk: &SdkConfig,
@@ -197,28 +244,28 @@ async fn extract_region(
     region: &str,
     settings: &Ec2Settings,
     sinks: &Ec2Sinks,
-) -> Result<usize> {
+) -> Result<RegionScan> {
     let client = ec2_client(sdk, account_id, Some(region));
     let mut pages = client
         .describe_instances()
         .max_results(PAGE_SIZE)
         .into_paginator()
         .send();
-    let mut count = 0;
+    let mut scan = RegionScan::default();
     let mut image_ids = BTreeSet::new();
     while let Some(page) = pages
         .try_next()
         .await
         .map_err(|e| aws.error("ec2:DescribeInstances", e))?
     {
-        let rows: Vec<InstanceRow> = page
-            .reservations()
+        let instances: Vec<&Instance> = page.reservations().iter().flat_map(|r| r.instances()).collect();
+        scan.inspect(&instances);
+        let rows: Vec<InstanceRow> = instances
             .iter()
-            .flat_map(|r| r.instances())
             .filter_map(|i| instance_row(account_id, region, i, &settings.owner_tag_key))
             .collect();
         image_ids.extend(rows.iter().filter_map(|r| r.image_id.clone()));
-        count += rows.len();
+        scan.instances += rows.len();
         sinks.instances.send(&rows).await?;
     }
     let ids: Vec<String> = image_ids.into_iter().collect();
@@ -240,8 +287,13 @@ async fn extract_region(
         let rows: Vec<ImageRow> = images.iter().filter_map(|i| image_row(account_id, region, i)).collect();
         sinks.images.send(&rows).await?;
     }
-    debug!(account = account_id, region, instances = count, "region scanned");
-    Ok(count)
+    debug!(
+        account = account_id,
+        region,
+        instances = scan.instances,
+        "region scanned"
+    );
+    Ok(scan)
 }
 
 fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary against a real AWS emulator (moto server).
 
 mod athena_queries;
+mod bad_input;
 mod credential_reports;
 mod deploy;
 mod discovery;
