@@ -209,6 +209,7 @@ pub async fn run(config: &Config) -> Result<RunReport> {
         status,
         counts,
         finished_at,
+        ..
     } = commit(config, Some(&aws), &lake, extracted).await?;
 
     let failures: Vec<StageOutcome> = outcomes.iter().filter(|o| o.is_failure()).cloned().collect();
@@ -295,6 +296,8 @@ pub struct Committed {
     pub counts: AccountCounts,
     /// Wall-clock time just before the manifest was written.
     pub finished_at: DateTime<Utc>,
+    /// Seconds spent in each phase of the commit, in order.
+    pub phases: Vec<(&'static str, f64)>,
 }
 
 /// Commits one snapshot from what extraction staged: writes `accounts`, runs the transforms
@@ -317,6 +320,12 @@ pub async fn commit(
         outcomes,
         staging,
     } = extracted;
+    let mut phases = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut phase_done = |name: &'static str| {
+        phases.push((name, clock.elapsed().as_secs_f64()));
+        clock = std::time::Instant::now();
+    };
     let mut table_rows = BTreeMap::new();
     table_rows.insert(
         "accounts".to_string(),
@@ -335,6 +344,7 @@ pub async fn commit(
     };
     transform::register_inputs(&ctx, &inputs).await?;
     table_rows.extend(transform::run_transforms(&ctx, lake, snapshot_date, run_id).await?);
+    phase_done("transforms and lake Parquet");
 
     // Owner tagging: the plan always, the writes only with --apply.
     let mut outcomes = outcomes.clone();
@@ -365,6 +375,7 @@ pub async fn commit(
         table != MANIFEST_TABLE && (tagged || table != "tag_actions")
     })
     .await?;
+    phase_done("CSV exports");
 
     // The manifest counts every table, 0 for those this run did not write.
     for lake_table in crate::schema::all_tables()
@@ -405,6 +416,7 @@ pub async fn commit(
         Ok(written) => exports.extend(written),
         Err(err) => tracing::error!(error = %err, "could not export the run manifest to CSV"),
     }
+    phase_done("manifest and its export");
 
     Ok(Committed {
         table_rows,
@@ -413,6 +425,7 @@ pub async fn commit(
         status,
         counts,
         finished_at,
+        phases,
     })
 }
 

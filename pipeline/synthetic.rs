@@ -45,6 +45,8 @@ pub struct LoadReport {
     /// Seconds to commit: the DataFusion transforms, the lake's Parquet, the CSV exports
     /// and the manifest.
     pub commit_seconds: f64,
+    /// Seconds of each phase of the commit.
+    pub commit_phases: Vec<(&'static str, f64)>,
     /// Rows written per table.
     pub table_rows: BTreeMap<String, u64>,
     /// Input rows (instances + users + report lines) committed per second.
@@ -104,11 +106,12 @@ pub async fn bench_load(config: &Config, size: SyntheticSize) -> Result<LoadRepo
         outcomes,
         staging: &staging,
     };
-    let Committed { table_rows, .. } = commit(config, None, &lake, extracted).await?;
+    let Committed { table_rows, phases, .. } = commit(config, None, &lake, extracted).await?;
     let commit_seconds = clock.elapsed().as_secs_f64();
     Ok(LoadReport {
         stage_seconds,
         commit_seconds,
+        commit_phases: phases,
         table_rows,
         rows_per_second: (size.instances + 2 * size.users) as f64 / commit_seconds,
     })
