@@ -151,14 +151,7 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     }
 
     // Extraction streams into staging tables in a local temporary directory.
-    let staging_dir = tempfile::Builder::new().prefix("orglake-staging-").tempdir()?;
-    let staging = Lake::open(
-        &staging_dir.path().display().to_string(),
-        &S3Options::default(),
-        None,
-        true,
-    )
-    .await?;
+    let (_staging_dir, staging) = open_staging().await?;
     let (instances, instances_task) = staging_sink(&staging, "ec2_instances_extracted", &run_id)?;
     let (images, images_task) = staging_sink(&staging, "ec2_images_extracted", &run_id)?;
     let (users, users_task) = staging_sink(&staging, "iam_users_extracted", &run_id)?;
@@ -439,6 +432,14 @@ async fn export_manifest(
     let ctx = query::session(lake).await?;
     transform::register_inputs(&ctx, inputs).await?;
     export::write_exports(&ctx, lake, snapshot_date, naming, |table| table == MANIFEST_TABLE).await
+}
+
+/// A local temporary directory for the staging tables (removed when the guard drops), as
+/// a lake.
+pub(crate) async fn open_staging() -> Result<(tempfile::TempDir, Lake)> {
+    let dir = tempfile::Builder::new().prefix("orglake-staging-").tempdir()?;
+    let lake = Lake::open(&dir.path().display().to_string(), &S3Options::default(), None, true).await?;
+    Ok((dir, lake))
 }
 
 /// Starts a writer task for a staging table (its folder is created so that the transform

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::discover::AccountRecord;
 use crate::error::Result;
 use crate::lake::{Lake, S3Options};
-use crate::run::{Committed, Extracted, commit, new_run_id, staging_sink};
+use crate::run::{Committed, Extracted, commit, new_run_id, open_staging, staging_sink};
 use crate::schema::table;
 use crate::sink::{self, ROWS_PER_BATCH};
 use crate::status::{StageOutcome, status};
@@ -60,14 +60,7 @@ pub async fn bench_load(config: &Config, size: SyntheticSize) -> Result<LoadRepo
     let snapshot_date = as_of.format("%Y-%m-%d").to_string();
     let run_id = new_run_id(started_at);
     let lake = Lake::open(&config.warehouse, &S3Options::from_config(config), None, true).await?;
-    let staging_dir = tempfile::Builder::new().prefix("orglake-staging-").tempdir()?;
-    let staging = Lake::open(
-        &staging_dir.path().display().to_string(),
-        &S3Options::default(),
-        None,
-        true,
-    )
-    .await?;
+    let (_staging_dir, staging) = open_staging().await?;
 
     let clock = Instant::now();
     let accounts: Vec<AccountRecord> = (0..size.accounts).map(account).collect();

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, clean_command, query, query_with, repo_root, run_orglake, venv};
+use crate::support::{FaultProxy, Moto, clean_command, export_csv, query, query_with, repo_root, run_orglake, venv};
 
 /// Runs `orglake query --file queries/athena/<name>.sql` over `lake`.
 fn example(lake: &std::path::Path, name: &str) -> Vec<Value> {
@@ -158,19 +158,8 @@ fn over_the_demo_lake_every_example_query_returns_rows_and_every_table_is_export
             assert!(!dir.exists(), "the demo plans no tags, so it exports no tag plan");
             continue;
         }
-        let snapshot = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("no export of {table}: {e}"))
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
-        let files: Vec<_> = std::fs::read_dir(&snapshot)
-            .unwrap()
-            .map(|f| f.unwrap().path())
-            .collect();
-        assert_eq!(files.len(), 1, "{table}: {files:?}");
-        let mut reader = csv::Reader::from_path(&files[0]).unwrap();
-        let rows = reader.records().count();
+        let (_, records) = export_csv(&lake, &table);
+        let rows = records.len() - 1;
         let in_lake = query(&lake, &format!("SELECT count(*) AS n FROM latest_{table}"));
         assert_eq!(json!(rows), in_lake[0]["n"], "{table}: rows in the CSV");
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use crate::policies::{policy_actions, statement_actions};
 use crate::support::{python_command, repo_root, venv};
 
 /// The templates in `deploy/cloudformation/`.
@@ -34,13 +35,7 @@ fn granted_by(template: &Value, resource: &str) -> BTreeSet<String> {
                 None => statement,
             };
             assert_eq!(statement["Effect"], "Allow", "{statement}");
-            match &statement["Action"] {
-                Value::String(a) => {
-                    out.insert(a.clone());
-                }
-                Value::Array(list) => out.extend(list.iter().map(|a| a.as_str().unwrap().to_string())),
-                other => panic!("unexpected Action {other}"),
-            }
+            out.extend(statement_actions(statement));
         }
     }
     let properties = &template["Resources"][resource]["Properties"];
@@ -51,22 +46,6 @@ fn granted_by(template: &Value, resource: &str) -> BTreeSet<String> {
     }
     for policy in properties["Policies"].as_array().into_iter().flatten() {
         statements(&policy["PolicyDocument"], &mut actions);
-    }
-    actions
-}
-
-fn shipped_policy(file: &str) -> BTreeSet<String> {
-    let policy: Value =
-        serde_json::from_str(&std::fs::read_to_string(repo_root().join("deploy/iam").join(file)).unwrap()).unwrap();
-    let mut actions = BTreeSet::new();
-    for statement in policy["Statement"].as_array().unwrap() {
-        match &statement["Action"] {
-            Value::String(a) => {
-                actions.insert(a.clone());
-            }
-            Value::Array(list) => actions.extend(list.iter().map(|a| a.as_str().unwrap().to_string())),
-            other => panic!("unexpected Action {other}"),
-        }
     }
     actions
 }
@@ -93,11 +72,11 @@ fn the_templates_grant_what_the_policies_grant() {
     let member = load("member-role.json");
     assert_eq!(
         granted_by(&member, "MemberRole"),
-        shipped_policy("member-read-policy.json")
+        policy_actions("member-read-policy.json")
     );
     assert_eq!(
         granted_by(&member, "OwnerTaggingPolicy"),
-        shipped_policy("member-tag-policy.json")
+        policy_actions("member-tag-policy.json")
     );
     assert_eq!(
         member["Resources"]["OwnerTaggingPolicy"]["Condition"], "OwnerTagging",
@@ -117,7 +96,7 @@ fn the_templates_grant_what_the_policies_grant() {
         .into_iter()
         .filter(|a| !a.starts_with("kms:"))
         .collect();
-    assert_eq!(task, shipped_policy("scanner-policy.json"));
+    assert_eq!(task, policy_actions("scanner-policy.json"));
 }
 
 #[test]

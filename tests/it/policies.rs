@@ -43,20 +43,25 @@ fn actions_called_by_code() -> BTreeSet<String> {
     found
 }
 
-fn policy_actions(file: &str) -> BTreeSet<String> {
+/// The actions one policy statement grants.
+pub fn statement_actions(statement: &Value) -> Vec<String> {
+    match &statement["Action"] {
+        Value::String(a) => vec![a.clone()],
+        Value::Array(list) => list.iter().map(|a| a.as_str().unwrap().to_string()).collect(),
+        other => panic!("unexpected Action {other}"),
+    }
+}
+
+/// The actions a policy file of `deploy/iam/` grants.
+pub fn policy_actions(file: &str) -> BTreeSet<String> {
     let policy: Value =
         serde_json::from_str(&std::fs::read_to_string(repo_root().join("deploy/iam").join(file)).unwrap()).unwrap();
-    let mut actions = BTreeSet::new();
-    for statement in policy["Statement"].as_array().unwrap() {
-        match &statement["Action"] {
-            Value::String(a) => {
-                actions.insert(a.clone());
-            }
-            Value::Array(list) => actions.extend(list.iter().map(|a| a.as_str().unwrap().to_string())),
-            other => panic!("unexpected Action {other}"),
-        }
-    }
-    actions
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(statement_actions)
+        .collect()
 }
 
 #[test]

@@ -25,33 +25,26 @@ fn three_shards_write_exactly_what_one_run_writes() {
     }
     accounts.push(json!({"name": "closed", "ou": "Org", "suspended": true}));
     let org = moto.seed(&json!({"ous": {"Org": {}}, "accounts": accounts}));
+    let ou = org.ou("Org");
+    let url = moto.url();
+    // One run into `lake` at `as_of`, of `shard` when given.
+    let run_into = |lake: &std::path::Path, as_of: &str, shard: Option<&str>| {
+        let mut args = vec!["run", "--ou-id", &ou, "--endpoint-url", &url, "--as-of", as_of];
+        args.extend(["--warehouse", lake.to_str().unwrap()]);
+        if let Some(shard) = shard {
+            args.extend(["--shard", shard]);
+        }
+        run_ok(&args)
+    };
     let as_of = "2026-11-20T06:00:00Z";
-    let common = [
-        "--ou-id",
-        &org.ou("Org"),
-        "--endpoint-url",
-        &moto.url(),
-        "--as-of",
-        as_of,
-    ];
 
     let whole = tempfile::tempdir().unwrap();
-    let mut args = vec!["run", "--warehouse", whole.path().to_str().unwrap()];
-    args.extend_from_slice(&common);
-    run_ok(&args);
+    run_into(whole.path(), as_of, None);
 
     let sharded = tempfile::tempdir().unwrap();
     for index in 0..3 {
         let shard = format!("{index}/3");
-        let mut args = vec![
-            "run",
-            "--warehouse",
-            sharded.path().to_str().unwrap(),
-            "--shard",
-            &shard,
-        ];
-        args.extend_from_slice(&common);
-        let output = run_ok(&args);
+        let output = run_into(sharded.path(), as_of, Some(&shard));
         let summary = String::from_utf8_lossy(&output.stdout);
         assert!(summary.contains(&format!("shard {shard}")), "{summary}");
         let visible = query(sharded.path(), "SELECT count(*) AS n FROM latest_accounts");
@@ -115,24 +108,7 @@ fn three_shards_write_exactly_what_one_run_writes() {
 
     // A second day, sharded again: each slice's history comes from its own accounts.
     for index in 0..3 {
-        let shard = format!("{index}/3");
-        let mut args = vec![
-            "run",
-            "--warehouse",
-            sharded.path().to_str().unwrap(),
-            "--shard",
-            &shard,
-        ];
-        let next_day = [
-            "--ou-id",
-            &org.ou("Org"),
-            "--endpoint-url",
-            &moto.url(),
-            "--as-of",
-            "2026-11-21T06:00:00Z",
-        ];
-        args.extend_from_slice(&next_day);
-        run_ok(&args);
+        run_into(sharded.path(), "2026-11-21T06:00:00Z", Some(&format!("{index}/3")));
     }
     let history = query(
         sharded.path(),
