@@ -48,6 +48,8 @@ pub enum Command {
     /// The Glue / Athena catalog.
     #[command(subcommand)]
     Glue(GlueCommand),
+    /// List (and with --apply delete) the files of runs that never committed.
+    Vacuum(VacuumArgs),
     /// Benchmark (hidden): stage a synthetic snapshot and commit it into the warehouse
     /// through the run's transform + load code, without AWS; prints the timings as JSON.
     #[command(name = "bench-load", hide = true)]
@@ -58,6 +60,19 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+}
+
+/// Flags of `orglake vacuum`.
+#[derive(Debug, Args)]
+pub struct VacuumArgs {
+    /// Only runs that started more than this many hours ago (a run still writing is
+    /// never touched).
+    #[arg(long, default_value_t = 24)]
+    pub older_than_hours: u32,
+    /// Which lake, and how to reach it; `--apply` deletes the files (without it they are
+    /// only listed).
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// Flags of `orglake bench-load`.
@@ -162,7 +177,8 @@ pub struct ConfigArgs {
     /// Plan owner tags in this run (stored in tag_actions; `orglake tag` implies it).
     #[arg(long)]
     pub plan_tags: bool,
-    /// Write the planned owner tags (CreateTags). Without it nothing is written to AWS.
+    /// Act: write the planned owner tags (CreateTags), or with `vacuum` delete the files it
+    /// lists. Without it nothing is written to AWS and nothing is deleted.
     #[arg(long)]
     pub apply: bool,
     /// Apply even when the plan exceeds --max-tag-changes.
@@ -309,6 +325,32 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
     let env = |name: &str| std::env::var(name).ok();
     match cli.command {
         Command::Run(args) => run_and_summarise(&args.resolve(env)?).await,
+        Command::Vacuum(args) => {
+            let config = args.config.resolve(env)?;
+            let lake = open_lake_for_reading(&config).await?;
+            let grace = chrono::Duration::hours(i64::from(args.older_than_hours));
+            let report = crate::vacuum::vacuum(&lake, grace, chrono::Utc::now(), args.config.apply).await?;
+            for orphan in &report.orphans {
+                println!("{}", orphan.path);
+            }
+            let bytes: u64 = report.orphans.iter().map(|o| o.bytes).sum();
+            let runs: std::collections::BTreeSet<&str> = report.orphans.iter().map(|o| o.run_id.as_str()).collect();
+            let verb = if report.deleted {
+                "deleted"
+            } else {
+                "would delete (dry run; --apply deletes)"
+            };
+            eprintln!(
+                "vacuum: {verb} {} files, {bytes} bytes, of {} runs that never committed and started over {}h ago; \
+                 {} committed runs untouched; {} files of more recent uncommitted runs kept",
+                report.orphans.len(),
+                runs.len(),
+                args.older_than_hours,
+                report.committed_runs,
+                report.recent_files_kept
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::BenchLoad(args) => {
             let config = args.config.resolve(env)?;
             let size = crate::synthetic::SyntheticSize {

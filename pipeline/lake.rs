@@ -130,6 +130,11 @@ impl Lake {
         }
     }
 
+    /// Object path of the lake's root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Object path of a table's folder.
     pub fn table_path(&self, table: &str) -> Path {
         self.root.clone().join(table)

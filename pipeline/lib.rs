@@ -29,5 +29,6 @@ pub mod status;
 pub mod summary;
 pub mod synthetic;
 pub mod transform;
+pub mod vacuum;
 
 pub use error::{Error, Result};

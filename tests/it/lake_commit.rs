@@ -78,7 +78,16 @@ fn a_run_killed_before_its_manifest_is_invisible_and_the_next_run_succeeds() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while parquet_files(&lake.path().join("account_status")).is_empty() {
+    // Everything but the manifest is written before the pause: the exports too.
+    let iam_export_written = || {
+        std::fs::read_dir(lake.path().join("exports/iam_users"))
+            .map(|mut days| {
+                days.next()
+                    .is_some_and(|d| std::fs::read_dir(d.unwrap().path()).unwrap().next().is_some())
+            })
+            .unwrap_or(false)
+    };
+    while parquet_files(&lake.path().join("account_status")).is_empty() || !iam_export_written() {
         assert!(Instant::now() < deadline, "the run wrote no data within 60s");
         assert!(
             child.try_wait().unwrap().is_none(),
@@ -104,7 +113,60 @@ fn a_run_killed_before_its_manifest_is_invisible_and_the_next_run_succeeds() {
     let raw = query(lake.path(), "SELECT count(*) AS n FROM raw_accounts");
     assert!(raw[0]["n"].as_u64().unwrap() > 0, "raw_ shows the orphan files");
 
+    // The next run commits beside the orphans; vacuum then removes the orphans only.
     run_ok(&["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse]);
+    let all_files = || -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        let mut dirs = vec![lake.path().to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path)
+                } else {
+                    files.push(path)
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let before = all_files();
+    let vacuum = |extra: &[&str]| {
+        let mut args = vec!["vacuum", "--warehouse", warehouse];
+        args.extend_from_slice(extra);
+        let output = run_ok(&args);
+        let listed: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        (listed, String::from_utf8_lossy(&output.stderr).to_string())
+    };
+    let (listed, said) = vacuum(&[]);
+    assert!(
+        listed.is_empty(),
+        "the killed run started minutes ago, within the default 24h: {said}"
+    );
+    let (listed, said) = vacuum(&["--older-than-hours", "0"]);
+    assert!(said.contains("dry run"), "{said}");
+    assert_eq!(all_files(), before, "a dry run deletes nothing");
+    let killed: std::collections::BTreeSet<&str> = listed.iter().map(|p| p.rsplit('/').next().unwrap()).collect();
+    assert!(killed.iter().any(|f| f.ends_with(".parquet")), "{listed:?}");
+    assert!(
+        killed.iter().any(|f| f.starts_with("IAM_USER_TAGS_")),
+        "the IAM export too: {listed:?}"
+    );
+    let (deleted, said) = vacuum(&["--older-than-hours", "0", "--apply"]);
+    assert_eq!(deleted, listed, "{said}");
+    let after = all_files();
+    assert_eq!(after.len(), before.len() - listed.len());
+    assert!(listed.iter().all(|p| !std::path::Path::new(p).exists()));
+    let raw = query(lake.path(), "SELECT count(DISTINCT run_id) AS runs FROM raw_accounts");
+    assert_eq!(raw[0]["runs"], json!(1), "only the committed run's files remain");
+    assert!(
+        vacuum(&["--older-than-hours", "0"]).0.is_empty(),
+        "nothing left to vacuum"
+    );
     let visible = query(
         lake.path(),
         "SELECT count(DISTINCT run_id) AS runs, count(*) AS n FROM accounts",
