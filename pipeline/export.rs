@@ -2,6 +2,7 @@
 //! lake, with nested values as JSON and formula-like cells neutralised.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::DataType;
@@ -111,6 +112,14 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// Appends a text cell, neutralised as [`neutralise`] does.
+fn push_text(cell: &mut String, text: &str) {
+    if text.starts_with(FORMULA_STARTS) {
+        cell.push('\'');
+    }
+    cell.push_str(text);
+}
+
 /// Object path of an export file.
 pub fn export_path(lake: &Lake, table: &str, snapshot_date: &str, file_name: &str) -> Path {
     lake.table_path("exports")
@@ -169,23 +178,25 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
         .iter()
         .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let mut record: Vec<String> = Vec::with_capacity(batch.num_columns());
+    // One buffer per column, reused row after row: no allocation per cell.
+    let mut cells: Vec<String> = vec![String::new(); batch.num_columns()];
     for row in 0..batch.num_rows() {
-        record.clear();
-        for (column, formatter) in batch.columns().iter().zip(&formatters) {
-            let cell = match column.data_type() {
-                _ if column.is_null(row) => String::new(),
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-                    neutralise(&formatter.value(row).to_string()).into_owned()
-                }
+        for ((column, formatter), cell) in batch.columns().iter().zip(&formatters).zip(cells.iter_mut()) {
+            cell.clear();
+            if column.is_null(row) {
+                continue;
+            }
+            match column.data_type() {
+                DataType::Utf8 => push_text(cell, column.as_string::<i32>().value(row)),
+                DataType::LargeUtf8 => push_text(cell, column.as_string::<i64>().value(row)),
+                DataType::Utf8View => push_text(cell, column.as_string_view().value(row)),
                 DataType::Map(..) | DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) => {
-                    neutralise(&json_value(column, row).to_string()).into_owned()
+                    push_text(cell, &json_value(column, row).to_string())
                 }
-                _ => formatter.value(row).to_string(),
-            };
-            record.push(cell);
+                _ => write!(cell, "{}", formatter.value(row)).map_err(|e| Error::Schema(format!("csv: {e}")))?,
+            }
         }
-        writer.write_record(&record).map_err(csv_error)?;
+        writer.write_record(&cells).map_err(csv_error)?;
     }
     writer.into_inner().map_err(|e| Error::Schema(format!("csv: {e}")))
 }

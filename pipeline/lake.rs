@@ -24,6 +24,10 @@ use crate::schema::Table;
 /// The table whose rows are the run manifests.
 pub const MANIFEST_TABLE: &str = "runs";
 
+/// Rows per Parquet row group: a writer holds one row group in memory until it is full,
+/// so this bounds each writer's memory (the default, 1M rows, would hold a whole file).
+pub const ROWS_PER_ROW_GROUP: usize = 64 * 1024;
+
 /// Rows per Parquet file before the writer rolls over to the next part.
 pub const MAX_ROWS_PER_FILE: usize = 1_000_000;
 
@@ -162,10 +166,11 @@ impl Lake {
     }
 }
 
-/// Writer properties shared by every file: zstd, with the writer named.
+/// Writer properties shared by every file: zstd, bounded row groups, the writer named.
 pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
+        .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
         .set_created_by(format!("orglake {}", env!("CARGO_PKG_VERSION")))
         .build()
 }
