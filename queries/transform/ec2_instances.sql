@@ -55,10 +55,21 @@ seen AS (
     ON img.account_id = i.account_id AND img.region = i.region AND img.image_id = i.image_id
   LEFT JOIN previous p ON p.account_id = i.account_id AND p.instance_id = i.instance_id
 ),
+-- Keys of the previous rows that this run did not return. Only keys here: the join holds
+-- one side in memory, and two columns of a million rows are a few dozen MB, all of them
+-- are not.
+unreturned AS (
+  SELECT p.account_id, p.instance_id
+  FROM (SELECT account_id, instance_id FROM previous) p
+  LEFT JOIN (SELECT account_id, instance_id FROM ec2_instances_extracted) i
+    ON i.account_id = p.account_id AND i.instance_id = p.instance_id
+  WHERE i.instance_id IS NULL
+),
 -- Instances of the previous run that this run did not return, for accounts still in scope.
 -- Region scanned fine: the instance vanished (terminated instances leave the API after about
 -- an hour), so it is carried forward as terminated. Region or account failed: the last
--- known row is kept as stale.
+-- known row is kept as stale. The unreturned keys come first, so that the join holds them,
+-- not the previous rows, which stream past.
 carried AS (
   SELECT
     p.account_id, a.account_name, a.ou_path, a.owner_tag AS account_owner,
@@ -73,11 +84,10 @@ carried AS (
     p.tenancy, p.tags, p.owner_tag, p.name_tag,
     p.first_seen, p.last_seen,
     CASE WHEN s.region IS NOT NULL THEN 'vanished' ELSE 'stale' END AS observed
-  FROM previous p
+  FROM unreturned u
+  JOIN previous p ON p.account_id = u.account_id AND p.instance_id = u.instance_id
   JOIN run_accounts a ON a.account_id = p.account_id
   LEFT JOIN scanned_regions s ON s.account_id = p.account_id AND s.region = p.region
-  LEFT JOIN ec2_instances_extracted i ON i.account_id = p.account_id AND i.instance_id = p.instance_id
-  WHERE i.instance_id IS NULL
 ),
 merged AS (
   SELECT * FROM seen
