@@ -112,14 +112,7 @@ fn terminated_instances_within_15_days_are_listed() {
 
 /// The names of the example queries (`queries/athena/*.sql`, without `.sql`).
 fn example_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(repo_root().join("queries/athena"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "sql"))
-        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
-        .collect();
-    names.sort();
-    names
+    crate::support::file_stems(&repo_root().join("queries/athena"), "sql")
 }
 
 #[test]

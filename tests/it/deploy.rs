@@ -7,17 +7,15 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::policies::{policy_actions, statement_actions};
-use crate::support::{python_command, repo_root, venv};
+use crate::support::{file_stems, python_command, repo_root, venv};
 
 /// The templates in `deploy/cloudformation/`.
 fn templates() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(repo_root().join("deploy/cloudformation"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
+    let dir = repo_root().join("deploy/cloudformation");
+    file_stems(&dir, "json")
+        .into_iter()
+        .map(|name| dir.join(format!("{name}.json")))
+        .collect()
 }
 
 fn load(name: &str) -> Value {

@@ -14,16 +14,21 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The lake tables: one file each in `schemas/` (staging tables live in a subfolder).
-pub fn lake_tables() -> Vec<String> {
-    let mut tables: Vec<String> = std::fs::read_dir(repo_root().join("schemas"))
+/// The names (without extension) of the files of `dir` ending in `.<extension>`, sorted.
+pub fn file_stems(dir: &Path, extension: &str) -> Vec<String> {
+    let mut stems: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .filter(|path| path.extension().is_some_and(|e| e == extension))
         .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
         .collect();
-    tables.sort();
-    tables
+    stems.sort();
+    stems
+}
+
+/// The lake tables: one file each in `schemas/` (staging tables live in a subfolder).
+pub fn lake_tables() -> Vec<String> {
+    file_stems(&repo_root().join("schemas"), "toml")
 }
 
 /// The venv that `scripts/install-moto.sh` creates.
