@@ -1,6 +1,11 @@
 //! Owner tagging: the plan is SQL (`queries/act/owner_tag_plan.sql`) over this run's
 //! instances and accounts; tags are written only with `--apply`, batched per account,
 //! region and value; every decision lands in `tag_actions`.
+//!
+//! Order with `--apply`: the plan and an `intended` row per change are committed with the
+//! run (its manifest written), then CreateTags is called, then the `applied` / `failed`
+//! rows are added to the committed run. A process killed between the call and its outcome
+//! still leaves the intent in a committed table.
 
 use std::collections::BTreeMap;
 
@@ -119,28 +124,37 @@ pub async fn plan(ctx: &SessionContext, settings: &TagConfig, run_id: &str) -> R
     serde_json::from_slice(&json).map_err(|e| Error::Schema(format!("the owner tag plan does not match PlanRow: {e}")))
 }
 
-/// Applies the plan when `--apply` is set (else records a dry run); returns the audit
-/// rows and one outcome per account with changes.
-pub async fn apply(aws: &AwsContext, config: &Config, plan: &[PlanRow]) -> (Vec<ActionRow>, Vec<StageOutcome>) {
-    let settings = &config.tagging;
+/// What the plan decides before anything is written to AWS: the audit rows to commit with
+/// the run, the outcomes of refused accounts, and the changes to apply once committed.
+pub struct Decision {
+    /// Rows of `tag_actions` committed with the run: every instance's decision, and for
+    /// `--apply` an `intended` row for each change (the record that covers the CreateTags
+    /// call even if the process dies right after it).
+    pub rows: Vec<ActionRow>,
+    /// Outcomes of accounts whose changes were refused (over the limit).
+    pub outcomes: Vec<StageOutcome>,
+    /// The changes to write with CreateTags after the run has committed.
+    pub to_apply: Vec<PlanRow>,
+}
+
+/// Decides what the plan does: a dry run without `--apply`; with it, the changes become
+/// intents to apply after the commit, unless there are more than the limit allows.
+pub fn decide(settings: &TagConfig, plan: &[PlanRow]) -> Decision {
     let changes = plan.iter().filter(|p| p.change).count() as u64;
     let mut rows: Vec<ActionRow> = plan
         .iter()
         .filter(|p| !p.change)
         .map(|p| ActionRow::of(p, "none", None))
         .collect();
-    let mut by_account: BTreeMap<&str, Vec<&PlanRow>> = BTreeMap::new();
-    for p in plan.iter().filter(|p| p.change) {
-        by_account.entry(&p.account_id).or_default().push(p);
-    }
+    let changed = || plan.iter().filter(|p| p.change);
     if !settings.apply {
         info!(changes, "owner tag plan stored as a dry run; pass --apply to write it");
-        rows.extend(
-            plan.iter()
-                .filter(|p| p.change)
-                .map(|p| ActionRow::of(p, "dry_run", None)),
-        );
-        return (rows, Vec::new());
+        rows.extend(changed().map(|p| ActionRow::of(p, "dry_run", None)));
+        return Decision {
+            rows,
+            outcomes: Vec::new(),
+            to_apply: Vec::new(),
+        };
     }
     if changes > settings.max_changes && !settings.allow_many_changes {
         let message = format!(
@@ -148,13 +162,10 @@ pub async fn apply(aws: &AwsContext, config: &Config, plan: &[PlanRow]) -> (Vec<
             settings.max_changes
         );
         warn!("{message}");
-        rows.extend(
-            plan.iter()
-                .filter(|p| p.change)
-                .map(|p| ActionRow::of(p, "refused", Some(message.clone()))),
-        );
-        let outcomes = by_account
-            .keys()
+        rows.extend(changed().map(|p| ActionRow::of(p, "refused", Some(message.clone()))));
+        let accounts: std::collections::BTreeSet<&str> = changed().map(|p| p.account_id.as_str()).collect();
+        let outcomes = accounts
+            .into_iter()
             .map(|account| {
                 StageOutcome::start(account, STAGE, None).fail(&Error::Aws {
                     operation: "owner tagging".into(),
@@ -163,13 +174,34 @@ pub async fn apply(aws: &AwsContext, config: &Config, plan: &[PlanRow]) -> (Vec<
                 })
             })
             .collect();
-        return (rows, outcomes);
+        return Decision {
+            rows,
+            outcomes,
+            to_apply: Vec::new(),
+        };
+    }
+    rows.extend(changed().map(|p| ActionRow::of(p, "intended", None)));
+    Decision {
+        rows,
+        outcomes: Vec::new(),
+        to_apply: changed().cloned().collect(),
+    }
+}
+
+/// Writes the decided changes with CreateTags, batched per account, region and value;
+/// returns one `applied` or `failed` audit row per change and one outcome per account.
+/// Called only once the run that records their intent has committed.
+pub async fn apply(aws: &AwsContext, config: &Config, to_apply: &[PlanRow]) -> (Vec<ActionRow>, Vec<StageOutcome>) {
+    let mut by_account: BTreeMap<&str, Vec<&PlanRow>> = BTreeMap::new();
+    for p in to_apply {
+        by_account.entry(&p.account_id).or_default().push(p);
     }
     let results: Vec<(Vec<ActionRow>, StageOutcome)> = stream::iter(by_account)
         .map(|(account, planned)| apply_account(aws, config, account, planned))
         .buffer_unordered(config.max_concurrency)
         .collect()
         .await;
+    let mut rows = Vec::new();
     let mut outcomes = Vec::new();
     for (account_rows, outcome) in results {
         rows.extend(account_rows);

@@ -4,8 +4,10 @@
 //! registering; and the views `<table>`, `latest_<table>`, `daily_<table>` from the same
 //! SQL as `orglake query` (`queries/lake/`).
 
+use arrow::datatypes::{DataType, Schema};
 use serde_json::{Value, json};
 
+use crate::error::{Error, Result};
 use crate::schema::{Table, all_tables};
 
 /// Prefix of the Glue table names: the tables hold every file; views filter complete runs.
@@ -125,23 +127,97 @@ pub fn create_table_ddl(database: &str, lake_location: &str, table: &Table) -> S
 /// `CREATE OR REPLACE VIEW` statements for Athena: the same SQL as `orglake query`.
 pub fn create_views_sql(database: &str) -> String {
     let mut out = format!(
-        "-- Generated from queries/lake/ by `orglake glue render`; run in Athena, in database {database}, after the tables exist.\n"
+        "-- Generated from queries/lake/ by `orglake glue render`; `orglake glue sync` creates these views in Glue, or run them in Athena, in database {database}, after the tables exist.\n"
     );
-    let per_table = all_tables().iter().flat_map(|table| {
-        crate::query::VIEW_TEMPLATES
-            .iter()
-            .map(|template| template.replace("{table}", table.name()))
-    });
-    for sql in crate::query::RUN_SET_VIEWS
-        .iter()
-        .map(|v| v.to_string())
-        .chain(per_table)
-    {
-        let body: Vec<&str> = sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect();
-        let statement = body.join("\n").replacen("CREATE VIEW", "CREATE OR REPLACE VIEW", 1);
-        out.push_str(&format!("\n{};\n", statement.trim()));
+    for view in crate::query::lake_views() {
+        out.push_str(&format!(
+            "\nCREATE OR REPLACE VIEW {} AS\n{};\n",
+            view.name,
+            view.select_sql()
+        ));
     }
     out
+}
+
+/// The Trino / Athena type of an Arrow type, as a view's column list names it.
+pub fn trino_type(data_type: &DataType) -> Result<String> {
+    Ok(match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "varchar".into(),
+        DataType::Int64 | DataType::UInt64 | DataType::UInt32 => "bigint".into(),
+        DataType::Int32 | DataType::Int16 | DataType::UInt16 => "integer".into(),
+        DataType::Boolean => "boolean".into(),
+        DataType::Float64 => "double".into(),
+        DataType::Date32 => "date".into(),
+        DataType::Timestamp(_, _) => "timestamp(3)".into(),
+        DataType::List(item) | DataType::LargeList(item) => format!("array({})", trino_type(item.data_type())?),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(fields) if fields.len() == 2 => format!(
+                "map({},{})",
+                trino_type(fields[0].data_type())?,
+                trino_type(fields[1].data_type())?
+            ),
+            other => return Err(Error::Schema(format!("map entries of type {other} have no Trino type"))),
+        },
+        DataType::Struct(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|f| Ok(format!("{} {}", f.name(), trino_type(f.data_type())?)))
+                .collect::<Result<_>>()?;
+            format!("row({})", fields.join(", "))
+        }
+        other => return Err(Error::Schema(format!("no Trino type for the Arrow type {other}"))),
+    })
+}
+
+/// The Hive type (a Glue column's type) of an Arrow type.
+pub fn hive_type(data_type: &DataType) -> Result<String> {
+    Ok(match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "string".into(),
+        DataType::Int64 | DataType::UInt64 | DataType::UInt32 => "bigint".into(),
+        DataType::Int32 | DataType::Int16 | DataType::UInt16 => "int".into(),
+        DataType::Boolean => "boolean".into(),
+        DataType::Float64 => "double".into(),
+        DataType::Date32 => "date".into(),
+        DataType::Timestamp(_, _) => "timestamp".into(),
+        DataType::List(item) | DataType::LargeList(item) => format!("array<{}>", hive_type(item.data_type())?),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(fields) if fields.len() == 2 => format!(
+                "map<{},{}>",
+                hive_type(fields[0].data_type())?,
+                hive_type(fields[1].data_type())?
+            ),
+            other => return Err(Error::Schema(format!("map entries of type {other} have no Hive type"))),
+        },
+        DataType::Struct(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|f| Ok(format!("{}:{}", f.name(), hive_type(f.data_type())?)))
+                .collect::<Result<_>>()?;
+            format!("struct<{}>", fields.join(","))
+        }
+        other => return Err(Error::Schema(format!("no Hive type for the Arrow type {other}"))),
+    })
+}
+
+/// The `ViewOriginalText` of an Athena view in Glue: `/* Presto View: <base64 JSON> */`,
+/// the JSON holding the view's SQL (exactly what DataFusion runs), the catalog and database
+/// it resolves names in, and its columns with their Trino types.
+pub fn presto_view_text(database: &str, sql: &str, schema: &Schema) -> Result<String> {
+    let columns: Vec<Value> = schema
+        .fields()
+        .iter()
+        .map(|f| Ok(json!({"name": f.name(), "type": trino_type(f.data_type())?})))
+        .collect::<Result<_>>()?;
+    let view = json!({
+        "originalSql": sql,
+        "catalog": "awsdatacatalog",
+        "schema": database,
+        "columns": columns,
+    });
+    Ok(format!(
+        "/* Presto View: {} */",
+        aws_smithy_types::base64::encode(view.to_string())
+    ))
 }
 
 /// Every generated file under `glue/`, as (relative path, content), for a placeholder
@@ -283,27 +359,7 @@ pub mod glue {
         for table in all_tables() {
             let input = table_input(lake_location, table)?;
             let name = format!("{RAW_PREFIX}{}", table.name());
-            match client.get_table().database_name(database).name(&name).send().await {
-                Ok(_) => {
-                    client
-                        .update_table()
-                        .database_name(database)
-                        .table_input(input)
-                        .send()
-                        .await
-                        .map_err(|e| aws.error("glue:UpdateTable", e))?;
-                }
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_not_found_exception()) => {
-                    client
-                        .create_table()
-                        .database_name(database)
-                        .table_input(input)
-                        .send()
-                        .await
-                        .map_err(|e| aws.error("glue:CreateTable", e))?;
-                }
-                Err(e) => return Err(aws.error("glue:GetTable", e)),
-            }
+            upsert_table(aws, &client, database, input).await?;
             let partitions: Vec<PartitionInput> = snapshot_dates
                 .iter()
                 .map(|date| {
@@ -339,6 +395,80 @@ pub mod glue {
                 created += chunk.len() - out.errors().len();
             }
         }
+        sync_views(aws, &client, database).await?;
         Ok(created)
+    }
+
+    /// Creates or replaces every view of `queries/lake/` as an Athena view (a Glue table of
+    /// type `VIRTUAL_VIEW` with the encoded view text), in dependency order, so that Athena
+    /// answers `SELECT ... FROM latest_<table>` with no manual step.
+    async fn sync_views(aws: &AwsContext, client: &aws_sdk_glue::Client, database: &str) -> Result<()> {
+        for (view, schema) in crate::query::view_schemas().await? {
+            let columns: Vec<Column> = schema
+                .fields()
+                .iter()
+                .map(|f| {
+                    Column::builder()
+                        .name(f.name())
+                        .r#type(hive_type(f.data_type())?)
+                        .build()
+                        .map_err(build_error)
+                })
+                .collect::<Result<_>>()?;
+            let storage = StorageDescriptor::builder()
+                .set_columns(Some(columns))
+                .serde_info(SerDeInfo::builder().build())
+                .build();
+            let input = TableInput::builder()
+                .name(&view.name)
+                .table_type("VIRTUAL_VIEW")
+                .description("orglake view (queries/lake/)")
+                .parameters("presto_view", "true")
+                .parameters("comment", "Presto View")
+                .view_original_text(presto_view_text(database, &view.select_sql(), &schema)?)
+                .view_expanded_text("/* Presto View */")
+                .storage_descriptor(storage)
+                .build()
+                .map_err(build_error)?;
+            upsert_table(aws, client, database, input).await?;
+        }
+        Ok(())
+    }
+
+    /// Creates the table, or updates it when it exists (the sync is idempotent).
+    async fn upsert_table(
+        aws: &AwsContext,
+        client: &aws_sdk_glue::Client,
+        database: &str,
+        input: TableInput,
+    ) -> Result<()> {
+        match client
+            .get_table()
+            .database_name(database)
+            .name(input.name())
+            .send()
+            .await
+        {
+            Ok(_) => {
+                client
+                    .update_table()
+                    .database_name(database)
+                    .table_input(input)
+                    .send()
+                    .await
+                    .map_err(|e| aws.error("glue:UpdateTable", e))?;
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_not_found_exception()) => {
+                client
+                    .create_table()
+                    .database_name(database)
+                    .table_input(input)
+                    .send()
+                    .await
+                    .map_err(|e| aws.error("glue:CreateTable", e))?;
+            }
+            Err(e) => return Err(aws.error("glue:GetTable", e)),
+        }
+        Ok(())
     }
 }

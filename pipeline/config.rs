@@ -595,7 +595,13 @@ impl ConfigLayers {
             .map_err(|m| self.error(key, format!("{value:?}: {m}")))
     }
 
-    fn list<T>(&self, key: &str, parse: impl Fn(&str) -> std::result::Result<T, String>) -> Result<Option<Vec<T>>> {
+    /// A list setting, each value parsed; a value given twice is kept once (first place), so
+    /// that `--regions a,b,a` cannot scan a region twice and write its rows twice.
+    fn list<T: PartialEq>(
+        &self,
+        key: &str,
+        parse: impl Fn(&str) -> std::result::Result<T, String>,
+    ) -> Result<Option<Vec<T>>> {
         let Some(raw) = self.values.get(key) else {
             return Ok(None);
         };
@@ -607,7 +613,10 @@ impl ConfigLayers {
         }
         let mut out = Vec::new();
         for value in &raw.values {
-            out.push(parse(value.trim()).map_err(|m| self.error(key, format!("{value:?}: {m}")))?);
+            let parsed = parse(value.trim()).map_err(|m| self.error(key, format!("{value:?}: {m}")))?;
+            if !out.contains(&parsed) {
+                out.push(parsed);
+            }
         }
         Ok(Some(out))
     }
@@ -834,6 +843,18 @@ mod tests {
     fn env(pairs: &[(&str, &str)]) -> ConfigLayers {
         let map: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         ConfigLayers::from_env(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn a_value_given_twice_in_a_list_is_kept_once() {
+        let mut flags = ConfigLayers::default();
+        flags.set_flag("regions", vec!["us-east-1,eu-west-1,us-east-1".into()]);
+        flags.set_flag("ou_ids", vec!["ou-ab12-cdef3456".into(), "ou-ab12-cdef3456".into()]);
+        flags.set_flag("skip_owner_domains", vec!["Example.com,@example.com".into()]);
+        let config = flags.resolve().unwrap();
+        assert_eq!(config.regions, vec!["us-east-1", "eu-west-1"]);
+        assert_eq!(config.scope, Scope::Ous(vec!["ou-ab12-cdef3456".into()]));
+        assert_eq!(config.tagging.skip_domains, vec!["example.com"]);
     }
 
     #[test]

@@ -81,6 +81,16 @@ pub enum Error {
     /// A query failed.
     #[error("query failed: {0}")]
     Query(#[from] datafusion::error::DataFusionError),
+    /// A statement that would change something was given to a read-only command.
+    #[error(
+        "{command} is read-only: {reason}; use SELECT (or WITH ... SELECT, EXPLAIN); DDL (CREATE, DROP), DML (INSERT) and COPY are refused"
+    )]
+    ReadOnly {
+        /// The command that refused it, for example `orglake query`.
+        command: String,
+        /// DataFusion's reason for refusing the statement.
+        reason: String,
+    },
     /// Local I/O failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),

@@ -23,7 +23,9 @@ pub struct Export {
     /// The lake table exported.
     pub table: &'static str,
     /// File name template: `{org}` is the organization id, `{datetime}` the run's start
-    /// (YYYY-MM-DD_HH-MM-SS, UTC) and `{suffix}` the random part of the run id.
+    /// (YYYY-MM-DD_HH-MM-SS, UTC), `{shard}` the slice of a sharded run (`_shard-1-of-3`,
+    /// empty when unsharded) and `{suffix}` the random part of the run id, always last: two
+    /// runs (or shards) never write the same name. The seed scripts' names are the prefix.
     pub file_name: &'static str,
     /// The query (over `raw_<table>` and `run_params`) whose result is the file.
     pub sql: &'static str,
@@ -33,47 +35,47 @@ pub struct Export {
 pub const EXPORTS: &[Export] = &[
     Export {
         table: "accounts",
-        file_name: "ACCOUNTS_{org}_{datetime}_{suffix}.csv",
+        file_name: "ACCOUNTS_{org}_{datetime}{shard}_{suffix}.csv",
         sql: include_str!("../queries/exports/accounts.sql"),
     },
     Export {
         table: "account_status",
-        file_name: "ACCOUNT_STATUS_{org}_{datetime}_{suffix}.csv",
+        file_name: "ACCOUNT_STATUS_{org}_{datetime}{shard}_{suffix}.csv",
         sql: include_str!("../queries/exports/account_status.sql"),
     },
     Export {
         table: "ec2_instances",
-        file_name: "EC2_INSTANCES_{org}_{datetime}_{suffix}.csv",
+        file_name: "EC2_INSTANCES_{org}_{datetime}{shard}_{suffix}.csv",
         sql: include_str!("../queries/exports/ec2_instances.sql"),
     },
     Export {
         table: "ec2_images",
-        file_name: "EC2_IMAGES_{org}_{datetime}_{suffix}.csv",
+        file_name: "EC2_IMAGES_{org}_{datetime}{shard}_{suffix}.csv",
         sql: include_str!("../queries/exports/ec2_images.sql"),
     },
     Export {
         table: "iam_users",
-        file_name: "IAM_USER_TAGS_{org}_combined_{datetime}.csv",
+        file_name: "IAM_USER_TAGS_{org}_combined_{datetime}{shard}_{suffix}.csv",
         sql: include_str!("../queries/exports/iam_users.sql"),
     },
     Export {
         table: "iam_credential_report",
-        file_name: "IAM_CREDENTIAL_REPORT_{org}_{datetime}_{suffix}.csv",
+        file_name: "IAM_CREDENTIAL_REPORT_{org}_{datetime}{shard}_{suffix}.csv",
         sql: include_str!("../queries/exports/iam_credential_report.sql"),
     },
     Export {
         table: "findings",
-        file_name: "FINDINGS_{org}_{datetime}_{suffix}.csv",
+        file_name: "FINDINGS_{org}_{datetime}{shard}_{suffix}.csv",
         sql: include_str!("../queries/exports/findings.sql"),
     },
     Export {
         table: "tag_actions",
-        file_name: "TAG_ACTIONS_{org}_{datetime}_{suffix}.csv",
+        file_name: "TAG_ACTIONS_{org}_{datetime}{shard}_{suffix}.csv",
         sql: include_str!("../queries/exports/tag_actions.sql"),
     },
     Export {
         table: "runs",
-        file_name: "RUNS_{org}_{datetime}_{suffix}.csv",
+        file_name: "RUNS_{org}_{datetime}{shard}_{suffix}.csv",
         sql: include_str!("../queries/exports/runs.sql"),
     },
 ];
@@ -85,6 +87,8 @@ pub struct ExportNaming {
     pub organization_id: String,
     /// The run's start, formatted YYYY-MM-DD_HH-MM-SS.
     pub datetime: String,
+    /// The slice of a sharded run, `_shard-<index>-of-<count>`; empty when unsharded.
+    pub shard: String,
     /// The random part of the run id.
     pub suffix: String,
 }
@@ -95,6 +99,7 @@ impl ExportNaming {
         template
             .replace("{org}", &self.organization_id)
             .replace("{datetime}", &self.datetime)
+            .replace("{shard}", &self.shard)
             .replace("{suffix}", &self.suffix)
     }
 }

@@ -45,7 +45,7 @@ pub async fn export_range(
     let sql = format!(
         "SELECT * FROM {table_name} WHERE snapshot_date BETWEEN '{from}' AND '{to}' ORDER BY snapshot_date, run_id"
     );
-    let frame = ctx.sql(&sql).await?;
+    let frame = crate::query::read_only_sql(ctx, "orglake export", &sql).await?;
     let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
     let mut stream = frame.execute_stream().await?;
     let file = std::fs::File::create(out).map_err(|e| Error::lake(out.display().to_string(), e))?;

@@ -28,6 +28,10 @@ pub const MANIFEST_TABLE: &str = "runs";
 /// so this bounds each writer's memory (the default, 1M rows, would hold a whole file).
 pub const ROWS_PER_ROW_GROUP: usize = 64 * 1024;
 
+/// First part number of the files a committed run adds to itself (`<run_id>-50000.parquet`
+/// onwards): the outcomes of owner tags, written after the manifest.
+pub const AFTER_COMMIT_FIRST_PART: u32 = 50_000;
+
 /// Rows per Parquet file before the writer rolls over to the next part.
 pub const MAX_ROWS_PER_FILE: usize = 1_000_000;
 
@@ -211,6 +215,13 @@ impl TableWriter {
             format!("{}-{:05}.parquet", self.run_id, self.part)
         };
         self.dir.clone().join(name)
+    }
+
+    /// Numbers this writer's files from [`AFTER_COMMIT_FIRST_PART`]: for rows a run adds to
+    /// itself after its manifest (tag outcomes), which must not overwrite its first files.
+    pub fn after_commit(mut self) -> Self {
+        self.part = AFTER_COMMIT_FIRST_PART;
+        self
     }
 
     /// Appends a batch; it must have the table's file schema.

@@ -16,6 +16,7 @@ pub mod export;
 pub mod export_range;
 pub mod extract;
 pub mod lake;
+pub mod lease;
 pub mod logging;
 pub mod notify;
 pub mod query;

@@ -1,9 +1,9 @@
 //! Ad-hoc SQL over every snapshot of a lake, with DataFusion.
 //!
 //! Each table is registered three ways (SQL in `queries/lake/`):
-//! - `<table>`: every complete run (its manifest exists; when sharded, every slice's does);
-//! - `latest_<table>`: the latest complete snapshot of the latest snapshot date;
-//! - `daily_<table>`: the latest complete snapshot of each snapshot date;
+//! - `<table>`: every committed run (its manifest exists);
+//! - `latest_<table>`: per account, the rows of the latest committed run that listed it;
+//! - `daily_<table>`: per snapshot date and account, that date's latest such run;
 //!
 //! and `raw_<table>` holds every file, including runs that never finished.
 
@@ -13,27 +13,116 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::DataType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
-use datafusion::prelude::SessionContext;
+use datafusion::execution::context::SQLOptions;
+use datafusion::prelude::{DataFrame, SessionContext};
 
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::schema::{Table, all_tables};
 
-/// The views that say which runs are complete (committed, and every slice of a sharded
-/// snapshot committed), created once, before the per-table views that use them.
-pub const RUN_SET_VIEWS: &[&str] = &[
-    include_str!("../queries/lake/run_sets_complete.sql"),
-    include_str!("../queries/lake/run_sets_daily.sql"),
-    include_str!("../queries/lake/run_sets_latest.sql"),
+/// The views that say which run's rows each account shows, created once, in this order,
+/// before the per-table views that use them.
+pub const RUN_SET_VIEWS: &[(&str, &str)] = &[
+    (
+        "committed_run_ids",
+        include_str!("../queries/lake/run_sets_committed.sql"),
+    ),
+    ("account_run_ids", include_str!("../queries/lake/run_sets_accounts.sql")),
+    (
+        "latest_account_run_ids",
+        include_str!("../queries/lake/run_sets_latest.sql"),
+    ),
+    (
+        "daily_account_run_ids",
+        include_str!("../queries/lake/run_sets_daily.sql"),
+    ),
 ];
 
-/// View templates: `{table}` is replaced by each table's name. Written in SQL that both
-/// DataFusion and Athena accept (the Athena views in `glue/ddl/views.sql` use them too).
-pub const VIEW_TEMPLATES: &[&str] = &[
-    include_str!("../queries/lake/complete_runs.sql"),
-    include_str!("../queries/lake/latest_run.sql"),
-    include_str!("../queries/lake/daily_latest_run.sql"),
+/// View templates of the tables that have an `account_id` (`{table}` is replaced by each
+/// table's name), by the prefix of the view they make: per account, the rows of the run
+/// that the run-set views pick. Written in SQL that both DataFusion and Athena accept.
+pub const ACCOUNT_VIEW_TEMPLATES: &[(&str, &str)] = &[
+    ("", include_str!("../queries/lake/table_committed.sql")),
+    ("latest_", include_str!("../queries/lake/table_latest.sql")),
+    ("daily_", include_str!("../queries/lake/table_daily.sql")),
 ];
+
+/// View templates of the manifest (`runs`, one row per run, no account).
+pub const MANIFEST_VIEW_TEMPLATES: &[(&str, &str)] = &[
+    ("", include_str!("../queries/lake/table_committed.sql")),
+    ("latest_", include_str!("../queries/lake/manifest_latest.sql")),
+    ("daily_", include_str!("../queries/lake/manifest_daily.sql")),
+];
+
+/// One view over the lake: its name and its `CREATE VIEW` statement (comments kept).
+#[derive(Debug, Clone)]
+pub struct LakeView {
+    /// The view's name, for example `latest_iam_users`.
+    pub name: String,
+    /// The `CREATE VIEW <name> AS SELECT ...` statement, as DataFusion runs it.
+    pub create_sql: String,
+}
+
+impl LakeView {
+    /// The SELECT the view stands for, without comments: the text that DataFusion plans
+    /// and that the Glue view stores for Athena, byte for byte.
+    pub fn select_sql(&self) -> String {
+        let body: Vec<&str> = self
+            .create_sql
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect();
+        let body = body.join("\n");
+        let header = format!("CREATE VIEW {} AS", self.name);
+        body.trim().strip_prefix(&header).unwrap_or(&body).trim().to_string()
+    }
+}
+
+/// Every view of the lake, in the order they must be created (a view after those it reads).
+pub fn lake_views() -> Vec<LakeView> {
+    let mut views: Vec<LakeView> = RUN_SET_VIEWS
+        .iter()
+        .map(|(name, sql)| LakeView {
+            name: name.to_string(),
+            create_sql: sql.to_string(),
+        })
+        .collect();
+    for table in all_tables() {
+        let templates = if table.file_schema.field_with_name("account_id").is_ok() {
+            ACCOUNT_VIEW_TEMPLATES
+        } else {
+            MANIFEST_VIEW_TEMPLATES
+        };
+        views.extend(templates.iter().map(|(prefix, template)| LakeView {
+            name: format!("{prefix}{}", table.name()),
+            create_sql: template.replace("{table}", table.name()),
+        }));
+    }
+    views
+}
+
+/// Every view with the columns it yields, planned by DataFusion over an empty lake: the
+/// column list that the Glue views declare for Athena.
+pub async fn view_schemas() -> Result<Vec<(LakeView, arrow::datatypes::SchemaRef)>> {
+    let dir = tempfile::tempdir()?;
+    for table in all_tables() {
+        std::fs::create_dir_all(dir.path().join(table.name()))?;
+    }
+    let lake = Lake::open(
+        &dir.path().display().to_string(),
+        &crate::lake::S3Options::default(),
+        None,
+        false,
+    )
+    .await?;
+    let ctx = session(&lake).await?;
+    let mut out = Vec::new();
+    for view in lake_views() {
+        let schema = ctx.table(view.name.as_str()).await?.schema().as_arrow().clone();
+        out.push((view, Arc::new(schema)));
+    }
+    Ok(out)
+}
 
 /// Output formats of `orglake query`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -53,13 +142,9 @@ pub async fn session(lake: &Lake) -> Result<SessionContext> {
     for table in all_tables() {
         register_raw(&ctx, lake, table).await?;
     }
-    for view in RUN_SET_VIEWS {
-        ctx.sql(view).await?;
-    }
-    for table in all_tables() {
-        for template in VIEW_TEMPLATES {
-            ctx.sql(&template.replace("{table}", table.name())).await?;
-        }
+    for view in lake_views() {
+        ctx.sql(&format!("CREATE VIEW {} AS {}", view.name, view.select_sql()))
+            .await?;
     }
     Ok(ctx)
 }
@@ -87,11 +172,33 @@ pub async fn register_listing(ctx: &SessionContext, lake: &Lake, table: &Table, 
     Ok(())
 }
 
-/// Runs one SQL statement over the lake. An empty result is one empty batch with the
-/// result's columns, so that it still renders a header.
+/// Plans one statement that may only read: DDL (`CREATE`, `DROP`), DML (`INSERT`), `COPY`
+/// and `SET` are refused with one clear error, so that `orglake query` can neither forge a
+/// manifest nor write a file.
+pub async fn read_only_sql(ctx: &SessionContext, command: &str, sql: &str) -> Result<DataFrame> {
+    let options = SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
+    ctx.sql_with_options(sql, options).await.map_err(|err| {
+        let reason = err.strip_backtrace();
+        let refused = ["DDL not supported", "DML not supported", "Statement not supported"];
+        if refused.iter().any(|r| reason.contains(r)) {
+            Error::ReadOnly {
+                command: command.to_string(),
+                reason: reason.lines().next().unwrap_or_default().to_string(),
+            }
+        } else {
+            Error::Query(err)
+        }
+    })
+}
+
+/// Runs one read-only SQL statement over the lake. An empty result is one empty batch with
+/// the result's columns, so that it still renders a header.
 pub async fn run_sql(lake: &Lake, sql: &str) -> Result<Vec<RecordBatch>> {
     let ctx = session(lake).await?;
-    let frame = ctx.sql(sql).await?;
+    let frame = read_only_sql(&ctx, "orglake query", sql).await?;
     let schema = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await?;
     Ok(if batches.is_empty() {
@@ -105,13 +212,11 @@ pub async fn run_sql(lake: &Lake, sql: &str) -> Result<Vec<RecordBatch>> {
 pub fn render(batches: &[RecordBatch], format: OutputFormat) -> Result<String> {
     match format {
         OutputFormat::Table => Ok(arrow::util::pretty::pretty_format_batches(batches)?.to_string()),
+        // The exports' CSV: nested values as JSON, formula-like cells neutralised.
         OutputFormat::Csv => {
             let mut out = Vec::new();
-            {
-                let mut writer = arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
-                for batch in batches {
-                    writer.write(batch)?;
-                }
+            for (i, batch) in batches.iter().enumerate() {
+                out.extend(crate::export::csv_bytes(batch, i == 0)?);
             }
             String::from_utf8(out).map_err(|e| Error::Schema(e.to_string()))
         }

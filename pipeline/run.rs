@@ -30,6 +30,10 @@ use crate::transform::{self, RunInputs};
 /// data and before its manifest: a hook for crash tests (kill the process in that window).
 pub const PAUSE_BEFORE_MANIFEST_ENV: &str = "ORGLAKE_TEST_PAUSE_BEFORE_MANIFEST_MS";
 
+/// Environment variable that makes a run sleep this many milliseconds after its CreateTags
+/// calls and before it records their outcomes: a hook for crash tests.
+pub const PAUSE_AFTER_TAGS_ENV: &str = "ORGLAKE_TEST_PAUSE_AFTER_TAGS_MS";
+
 /// IAM users of one account whose details are read at once: IAM's request limits are
 /// low, shared by the whole account, and cannot be raised.
 const IAM_USER_CONCURRENCY: usize = 4;
@@ -141,6 +145,8 @@ pub async fn run(config: &Config) -> Result<RunReport> {
 
     let aws = AwsContext::load(config).await?;
     let lake = open_lake(config, &aws).await?;
+    // Held until the run has written its last file, so that vacuum leaves it alone.
+    let lease = crate::lease::Lease::take(&lake, &run_id).await?;
     let mut discovery = discover(&aws, &config.scope, config.organization_id.as_deref()).await?;
     if config.shard.is_partial() {
         let in_org = discovery.accounts.len();
@@ -204,6 +210,7 @@ pub async fn run(config: &Config) -> Result<RunReport> {
         finished_at,
         ..
     } = commit(config, Some(&aws), &lake, extracted).await?;
+    lease.release().await;
 
     let failures: Vec<StageOutcome> = outcomes.iter().filter(|o| o.is_failure()).cloned().collect();
     let notification = match (
@@ -339,36 +346,24 @@ pub async fn commit(
     table_rows.extend(transform::run_transforms(&ctx, lake, snapshot_date, run_id).await?);
     phase_done("transforms and lake Parquet");
 
-    // Owner tagging: the plan always, the writes only with --apply.
+    // Owner tagging: the plan always; with --apply, the intents are committed with the run
+    // and CreateTags runs only after the manifest.
     let mut outcomes = outcomes.clone();
+    let mut to_apply = Vec::new();
     if config.tagging.plan {
-        let aws = aws.ok_or_else(|| crate::Error::config("plan_tags", "configuration", "tagging needs AWS access"))?;
         let plan = act::plan(&ctx, &config.tagging, run_id).await?;
-        let (actions, tag_outcomes) = act::apply(aws, config, &plan).await;
-        outcomes.extend(tag_outcomes);
+        let decision = act::decide(&config.tagging, &plan);
+        outcomes.extend(decision.outcomes);
+        to_apply = decision.to_apply;
         table_rows.insert(
             "tag_actions".to_string(),
-            write_rows(lake, "tag_actions", snapshot_date, run_id, &actions).await?,
+            write_rows(lake, "tag_actions", snapshot_date, run_id, &decision.rows).await?,
         );
     }
     table_rows.insert(
         "account_status".to_string(),
         write_rows(lake, "account_status", snapshot_date, run_id, &outcomes).await?,
     );
-    let naming = ExportNaming {
-        organization_id: organization_id.to_string(),
-        datetime: started_at.format("%Y-%m-%d_%H-%M-%S").to_string(),
-        suffix: run_id.rsplit('-').next().unwrap_or_default().to_string(),
-    };
-    // A new session lists the files the transforms just wrote.
-    let export_ctx = query::session(lake).await?;
-    transform::register_inputs(&export_ctx, &inputs).await?;
-    let tagged = config.tagging.plan;
-    let mut exports = export::write_exports(&export_ctx, lake, snapshot_date, &naming, |table| {
-        table != MANIFEST_TABLE && (tagged || table != "tag_actions")
-    })
-    .await?;
-    phase_done("CSV exports");
 
     // The manifest counts every table, 0 for those this run did not write.
     for lake_table in crate::schema::all_tables()
@@ -378,7 +373,7 @@ pub async fn commit(
         table_rows.entry(lake_table.name().to_string()).or_insert(0);
     }
     let counts = AccountCounts::of(accounts, &outcomes);
-    let status = if counts.failed == 0 {
+    let manifest_status = if counts.failed == 0 {
         RunStatus::Complete
     } else {
         RunStatus::Partial
@@ -386,7 +381,7 @@ pub async fn commit(
     pause_before_manifest().await;
     let finished_at = Utc::now();
     let manifest = RunRow {
-        status: status.as_str(),
+        status: manifest_status.as_str(),
         as_of,
         started_at,
         finished_at,
@@ -402,14 +397,57 @@ pub async fn commit(
         shard_count: config.shard.count,
     };
     write_rows(lake, "runs", snapshot_date, run_id, &[manifest]).await?;
-    info!(run_id, status = status.as_str(), "run committed");
-    // The manifest's own export, read back from the lake. The run is committed by now,
-    // so a failure here is reported, not fatal.
-    match export_manifest(lake, &inputs, snapshot_date, &naming).await {
-        Ok(written) => exports.extend(written),
-        Err(err) => tracing::error!(error = %err, "could not export the run manifest to CSV"),
+    info!(run_id, status = manifest_status.as_str(), "run committed");
+    phase_done("transforms, lake Parquet and manifest");
+
+    // After the commit: the tags whose intent is committed, then their outcomes, added to
+    // this run (tag_actions and account_status files numbered after the committed ones).
+    if !to_apply.is_empty() {
+        let aws = aws.ok_or_else(|| crate::Error::config("apply", "configuration", "tagging needs AWS access"))?;
+        let (actions, tag_outcomes) = act::apply(aws, config, &to_apply).await;
+        pause_after_tags().await;
+        let tag_actions = table("tag_actions")?;
+        let mut writer = lake.table_writer(tag_actions, snapshot_date, run_id).after_commit();
+        writer.write(&rows_to_batch(tag_actions, run_id, &actions)?).await?;
+        let added = writer.finish().await?;
+        *table_rows.entry("tag_actions".to_string()).or_insert(0) += added;
+        let status_table = table("account_status")?;
+        let mut writer = lake.table_writer(status_table, snapshot_date, run_id).after_commit();
+        writer
+            .write(&rows_to_batch(status_table, run_id, &tag_outcomes)?)
+            .await?;
+        *table_rows.entry("account_status".to_string()).or_insert(0) += writer.finish().await?;
+        outcomes.extend(tag_outcomes);
+        phase_done("owner tags applied");
     }
-    phase_done("manifest and its export");
+    let counts = AccountCounts::of(accounts, &outcomes);
+    let status = if counts.failed == 0 {
+        RunStatus::Complete
+    } else {
+        RunStatus::Partial
+    };
+
+    // CSV exports only of a committed run, from what the lake now holds (a new session
+    // lists the files just written). A failure is reported; the committed run stands.
+    let naming = ExportNaming {
+        organization_id: organization_id.to_string(),
+        datetime: started_at.format("%Y-%m-%d_%H-%M-%S").to_string(),
+        shard: if config.shard.is_partial() {
+            format!("_shard-{}-of-{}", config.shard.index, config.shard.count)
+        } else {
+            String::new()
+        },
+        suffix: run_id.rsplit('-').next().unwrap_or_default().to_string(),
+    };
+    let tagged = config.tagging.plan;
+    let exports = match write_run_exports(lake, &inputs, snapshot_date, &naming, tagged).await {
+        Ok(written) => written,
+        Err(err) => {
+            tracing::error!(error = %err, "could not write the CSV exports of the committed run; `orglake export` can write them from the lake");
+            Vec::new()
+        }
+    };
+    phase_done("CSV exports");
 
     Ok(Committed {
         table_rows,
@@ -422,16 +460,20 @@ pub async fn commit(
     })
 }
 
-/// Writes the CSV export of this run's manifest (a new session, so that it sees the file).
-async fn export_manifest(
+/// Writes this committed run's CSV exports (a new session, so that it sees every file).
+async fn write_run_exports(
     lake: &Lake,
     inputs: &RunInputs<'_>,
     snapshot_date: &str,
     naming: &ExportNaming,
+    tagged: bool,
 ) -> Result<Vec<(String, String)>> {
     let ctx = query::session(lake).await?;
     transform::register_inputs(&ctx, inputs).await?;
-    export::write_exports(&ctx, lake, snapshot_date, naming, |table| table == MANIFEST_TABLE).await
+    export::write_exports(&ctx, lake, snapshot_date, naming, |table| {
+        tagged || table != "tag_actions"
+    })
+    .await
 }
 
 /// A local temporary directory for the staging tables (removed when the guard drops), as
@@ -537,11 +579,16 @@ impl AccountCounts {
 }
 
 async fn pause_before_manifest() {
-    if let Some(ms) = std::env::var(PAUSE_BEFORE_MANIFEST_ENV)
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        tracing::warn!(ms, "pausing before the manifest ({PAUSE_BEFORE_MANIFEST_ENV} is set)");
+    pause_for_tests(PAUSE_BEFORE_MANIFEST_ENV, "before the manifest").await
+}
+
+async fn pause_after_tags() {
+    pause_for_tests(PAUSE_AFTER_TAGS_ENV, "after CreateTags, before the tag outcomes").await
+}
+
+async fn pause_for_tests(variable: &str, moment: &str) {
+    if let Some(ms) = std::env::var(variable).ok().and_then(|v| v.parse::<u64>().ok()) {
+        tracing::warn!(ms, "pausing {moment} ({variable} is set)");
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
 }

@@ -39,8 +39,8 @@ const STAGING_FILES: &[(&str, &str)] = &[
     ("tag_params", include_str!("../schemas/staging/tag_params.toml")),
 ];
 
-/// Lake tables whose extraction stages exactly their file columns, as `<table>_extracted`
-/// (no schema file of their own: one source of truth).
+/// Lake tables whose extraction stages their file columns but the derived ones, as
+/// `<table>_extracted` (no schema file of their own: one source of truth).
 const STAGED_AS_IS: &[&str] = &["ec2_images", "iam_users", "iam_credential_report"];
 
 /// Time zone of every timestamp column.
@@ -73,6 +73,10 @@ pub struct ColumnDef {
     /// True for the hive partition column (`snapshot_date`), which lives in the path.
     #[serde(default)]
     pub partition: bool,
+    /// True for a column the transform computes (history: `observed`, `last_seen`, ...):
+    /// it is not part of the `<table>_extracted` staging table.
+    #[serde(default)]
+    pub derived: bool,
     /// What the column holds, for the data dictionary.
     pub description: String,
 }
@@ -131,10 +135,17 @@ pub fn staging_tables() -> &'static [Table] {
                 .expect("STAGED_AS_IS names a lake table");
             let mut def = lake.def.clone();
             def.table = format!("{name}_extracted");
-            def.columns.retain(|c| !c.partition);
+            def.columns.retain(|c| !c.partition && !c.derived);
+            let fields: Vec<Field> = lake
+                .file_schema
+                .fields()
+                .iter()
+                .filter(|f| def.columns.iter().any(|c| &c.name == f.name()))
+                .map(|f| f.as_ref().clone())
+                .collect();
             tables.push(Table {
                 def,
-                file_schema: lake.file_schema.clone(),
+                file_schema: Arc::new(Schema::new(fields)),
                 partition_fields: Vec::new(),
             });
         }

@@ -1,5 +1,9 @@
 //! Transform: DataFusion SQL from `queries/transform/` over this run's staging tables and
 //! the lake's previous runs, streamed into the lake's tables.
+//!
+//! History is per account: an account's previous rows are those of the latest committed run
+//! that listed it (`inputs/previous_runs.sql`). Rows of a stage that did not finish in this
+//! run (its region or account failed) are carried forward from there, marked `stale`.
 
 use std::sync::Arc;
 
@@ -28,6 +32,13 @@ pub const TRANSFORMS: &[(&str, &str)] = &[
         "iam_credential_report",
         include_str!("../queries/transform/iam_credential_report.sql"),
     ),
+];
+
+/// Views over this run's inputs that the transforms share (`queries/transform/inputs/`),
+/// created in this order once the inputs are registered.
+pub const INPUT_VIEWS: &[&str] = &[
+    include_str!("../queries/transform/inputs/previous_runs.sql"),
+    include_str!("../queries/transform/inputs/unfinished_stages.sql"),
 ];
 
 /// The security checks (`queries/findings/`), each a query producing `findings` rows
@@ -100,6 +111,14 @@ pub async fn register_inputs(ctx: &SessionContext, inputs: &RunInputs<'_>) -> Re
     for staged in staging_tables().iter().filter(|t| !t.name().ends_with("_params")) {
         register_listing(ctx, inputs.staging, staged, staged.name()).await?;
     }
+    for view in INPUT_VIEWS {
+        ctx.sql(view).await?;
+    }
+    // Each transform is also a view, `run_<table>`: the findings read the merged
+    // credential report (seen and stale lines) through it.
+    for (name, sql) in TRANSFORMS {
+        ctx.sql(&format!("CREATE VIEW run_{name} AS {sql}")).await?;
+    }
     Ok(())
 }
 
@@ -124,9 +143,13 @@ pub async fn run_transforms(
     run_id: &str,
 ) -> Result<Vec<(String, u64)>> {
     let mut written = Vec::new();
-    for (name, sql) in TRANSFORMS {
+    for (name, _) in TRANSFORMS {
         let target = table(name)?;
-        let mut stream = ctx.sql(sql).await?.execute_stream().await?;
+        let mut stream = ctx
+            .sql(&format!("SELECT * FROM run_{name}"))
+            .await?
+            .execute_stream()
+            .await?;
         let mut writer = lake.table_writer(target, snapshot_date, run_id);
         while let Some(batch) = stream.next().await {
             writer.write(&conform(&batch?, target)?).await?;
@@ -194,10 +217,16 @@ mod tests {
         register_rows(
             &ctx,
             "iam_credential_report_extracted",
-            table("iam_credential_report").unwrap(),
+            table("iam_credential_report_extracted").unwrap(),
             "run",
             &parsed.rows,
         )
+        .unwrap();
+        ctx.sql(
+            "CREATE VIEW run_iam_credential_report AS SELECT e.*, 'seen' AS observed, \
+             CAST(NULL AS TIMESTAMP) AS last_seen, e.run_id AS observed_run_id FROM iam_credential_report_extracted e",
+        )
+        .await
         .unwrap();
         let params = [RunParams {
             as_of,

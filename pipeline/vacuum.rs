@@ -7,7 +7,8 @@
 //! at the end of a CSV export's name (the IAM export keeps the older script's name, with
 //! only the run's start second: it belongs to the one run that started in that second). A run counts as committed when its manifest exists
 //! (`runs/snapshot_date=D/<run_id>.parquet`). Only runs that started more than the
-//! grace period ago are touched, so a run still writing is never vacuumed.
+//! grace period ago and hold no live lease (`lease`) are touched, so a run still writing
+//! is never vacuumed; the owner-tag audit (`tag_actions`) is never touched at all.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,6 +20,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::lake::{Lake, MANIFEST_TABLE};
+
+/// The table vacuum never deletes from: the audit of owner tags written to AWS.
+pub const AUDIT_TABLE: &str = "tag_actions";
 
 /// One file of a run that never committed.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -40,7 +44,8 @@ pub struct VacuumReport {
     pub orphans: Vec<Orphan>,
     /// Whether they were deleted (`--apply`) or only listed.
     pub deleted: bool,
-    /// Files of uncommitted runs left alone because the run started too recently.
+    /// Files of uncommitted runs left alone: the run started too recently, or still holds
+    /// its lease (it may still be writing).
     pub recent_files_kept: usize,
 }
 
@@ -119,6 +124,8 @@ pub async fn vacuum(lake: &Lake, grace: chrono::Duration, now: DateTime<Utc>, ap
         .await
         .map_err(|e| Error::lake(lake.display(), e))?;
     let manifests = lake.table_path(MANIFEST_TABLE);
+    // The owner-tag audit is never vacuumed, committed or not.
+    let audit = lake.table_path(AUDIT_TABLE);
     let file_name = |path: &Path| path.filename().unwrap_or_default().to_string();
     let no_exports = ExportKeys::default();
     let committed: BTreeSet<String> = files
@@ -133,20 +140,34 @@ pub async fn vacuum(lake: &Lake, grace: chrono::Duration, now: DateTime<Utc>, ap
         .collect();
     let exports = ExportKeys::of(runs.iter());
     let cutoff = now - grace;
+    let (leased, expired_leases) = crate::lease::leases(lake, now).await?;
     let mut orphans = Vec::new();
     let mut recent_files_kept = 0;
     for file in &files {
         let Some(run_id) = run_of(&file_name(&file.location), &exports) else {
             continue;
         };
-        if committed.contains(&run_id) {
+        if committed.contains(&run_id) || file.location.prefix_matches(&audit) {
             continue;
         }
-        if run_started_at(&run_id).is_none_or(|started| started >= cutoff) {
+        // A run that still holds its lease may still be writing: never touched.
+        if leased.contains(&run_id) || run_started_at(&run_id).is_none_or(|started| started >= cutoff) {
             recent_files_kept += 1;
             continue;
         }
         orphans.push((file.location.clone(), run_id, file.size));
+    }
+    // Expired leases: of killed runs, or of runs that ended without deleting theirs.
+    for file in files.iter().filter(|f| expired_leases.contains(&f.location)) {
+        let run_id = file
+            .location
+            .filename()
+            .unwrap_or_default()
+            .trim_end_matches(".json")
+            .to_string();
+        if run_started_at(&run_id).is_some_and(|started| started < cutoff) {
+            orphans.push((file.location.clone(), run_id, file.size));
+        }
     }
     if apply {
         for (path, _, _) in &orphans {

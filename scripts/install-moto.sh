@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned AWS emulator (moto in server mode) and the Python tools the
 # tests use to cross-check the lake (boto3, pyarrow, duckdb) and to lint the CloudFormation
-# templates (cfn-lint) into .venv/ beside this repo.
+# templates (cfn-lint) and to parse the Athena views in the Trino dialect (sqlglot) into
+# .venv/ beside this repo.
 # Idempotent: a venv that already has the pinned versions is left as it is.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -16,6 +16,9 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `orglake`.`raw_ec2_images` (
   `public` boolean COMMENT 'Whether the AMI is public.',
   `root_device_type` string COMMENT 'ebs or instance-store.',
   `tags` map<string,string> COMMENT 'Tags of the AMI visible to the account.',
+  `observed` string COMMENT 'seen (returned by AWS in this run) or stale (its account''s ec2 (in the image''s region) stage failed in this run: the last known row is carried forward, until the retention window). Null in files written before orglake 0.2.',
+  `last_seen` timestamp COMMENT 'Run clock of the run that observed the row: this run''s for seen rows, an earlier run''s for stale ones.',
+  `observed_run_id` string COMMENT 'Id of the run that observed the row (this run for seen rows; the run it was carried from for stale ones).',
   `run_id` string COMMENT 'Id of the run that wrote the row.'
 )
 COMMENT 'One row per AMI used by an instance, per account and region, per run, as DescribeImages returned it.'

@@ -27,6 +27,9 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `orglake`.`raw_iam_credential_report` (
   `special_values` map<string,string> COMMENT 'For each column whose cell was a special value (N/A, no_information, not_supported) or could not be read: the raw cell. The typed column is null.',
   `extra_columns` map<string,string> COMMENT 'Columns the report had that this schema does not know (AWS adds some from time to time), raw.',
   `report_generated_at` timestamp COMMENT 'When AWS generated the report (GetCredentialReport GeneratedTime).',
+  `observed` string COMMENT 'seen (returned by AWS in this run) or stale (its account''s credential_report stage failed in this run: the last known row is carried forward, until the retention window). Null in files written before orglake 0.2.',
+  `last_seen` timestamp COMMENT 'Run clock of the run that observed the row: this run''s for seen rows, an earlier run''s for stale ones.',
+  `observed_run_id` string COMMENT 'Id of the run that observed the row (this run for seen rows; the run it was carried from for stale ones).',
   `run_id` string COMMENT 'Id of the run that wrote the row.'
 )
 COMMENT 'One row per line of each account''s IAM credential report per run, typed: booleans, UTC timestamps, special values as nulls with the raw value kept.'

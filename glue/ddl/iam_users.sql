@@ -24,6 +24,9 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `orglake`.`raw_iam_users` (
   `active_key_count` bigint COMMENT 'Number of active access keys.',
   `signing_certificates` array<struct<certificate_id:string,status:string,uploaded_at:timestamp>> COMMENT 'X.509 signing certificates: id, Active/Inactive, upload time.',
   `detail_error` string COMMENT 'Set when a per-user call failed after retries: the row keeps what was read, and says what is missing.',
+  `observed` string COMMENT 'seen (returned by AWS in this run) or stale (its account''s iam_users stage failed in this run: the last known row is carried forward, until the retention window). Null in files written before orglake 0.2.',
+  `last_seen` timestamp COMMENT 'Run clock of the run that observed the row: this run''s for seen rows, an earlier run''s for stale ones.',
+  `observed_run_id` string COMMENT 'Id of the run that observed the row (this run for seen rows; the run it was carried from for stale ones).',
   `run_id` string COMMENT 'Id of the run that wrote the row.'
 )
 COMMENT 'One row per IAM user per account per run: identity, groups, tags, console and MFA status, access keys and their use, signing certificates.'

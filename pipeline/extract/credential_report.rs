@@ -141,7 +141,7 @@ enum Kind {
 }
 
 fn report_columns() -> Vec<(String, Kind)> {
-    let table = table("iam_credential_report").expect("the credential report schema is compiled in");
+    let table = table("iam_credential_report_extracted").expect("the credential report schema is compiled in");
     table
         .file_schema
         .fields()
@@ -264,7 +264,8 @@ mod tests {
             "the odd boolean in the last row is kept raw and counted"
         );
         assert_eq!(parsed.rows[3]["special_values"]["mfa_active"], "maybe");
-        let batch = crate::batch::rows_to_batch(table("iam_credential_report").unwrap(), "run", &parsed.rows).unwrap();
+        let batch = crate::batch::rows_to_batch(table("iam_credential_report_extracted").unwrap(), "run", &parsed.rows)
+            .unwrap();
         assert_eq!(batch.num_rows(), 4);
     }
 
@@ -405,7 +406,7 @@ mod properties {
         #[test]
         fn any_bytes_parse_or_fail_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
             if let Ok(parsed) = parse("111111111111", None, &bytes) {
-                let table = table("iam_credential_report").unwrap();
+                let table = table("iam_credential_report_extracted").unwrap();
                 prop_assert!(crate::batch::rows_to_batch(table, "run", &parsed.rows).is_ok());
             }
         }
@@ -428,7 +429,7 @@ mod properties {
             }
             let parsed = result.map_err(|e| TestCaseError::fail(e))?;
             prop_assert_eq!(parsed.rows.len(), rows.len());
-            let table = table("iam_credential_report").unwrap();
+            let table = table("iam_credential_report_extracted").unwrap();
             let batch = crate::batch::rows_to_batch(table, "run", &parsed.rows);
             prop_assert!(batch.is_ok(), "{:?}", batch.err());
             for (row, cells) in parsed.rows.iter().zip(&rows) {

@@ -1,22 +1,23 @@
--- `daily_run_ids`: for each snapshot date, the runs that make up its latest complete
--- snapshot: the latest run of each slice, of the split (shard count) that finished last.
--- Unsharded, that is the day's latest run.
-CREATE VIEW daily_run_ids AS
-SELECT latest_slice.run_id, latest_slice.snapshot_date
+-- `daily_account_run_ids`: for every snapshot date and account, the latest committed run of
+-- that date that listed the account; gone for that date once a later run of the same date
+-- and scope, whose slice would hold it, no longer listed it (as in latest_account_run_ids).
+CREATE VIEW daily_account_run_ids AS
+SELECT d.account_id, d.run_id, d.snapshot_date
 FROM (
-  SELECT run_id, snapshot_date, shard_count,
-         row_number() OVER (PARTITION BY snapshot_date, shard_count, shard_index
-                            ORDER BY finished_at DESC, run_id DESC) AS rank_in_slice
-  FROM complete_run_ids
-) latest_slice
-JOIN (
-  SELECT snapshot_date, shard_count,
-         row_number() OVER (PARTITION BY snapshot_date ORDER BY split_finished_at DESC, shard_count DESC) AS rank_in_day
+  SELECT ranked.account_id, ranked.run_id, ranked.snapshot_date, ranked.as_of, ranked.finished_at, ranked.scope_key
   FROM (
-    SELECT snapshot_date, shard_count, max(finished_at) AS split_finished_at
-    FROM complete_run_ids
-    GROUP BY snapshot_date, shard_count
-  ) splits
-) latest_split
-  ON latest_split.snapshot_date = latest_slice.snapshot_date AND latest_split.shard_count = latest_slice.shard_count
-WHERE latest_slice.rank_in_slice = 1 AND latest_split.rank_in_day = 1
+    SELECT ar.account_id, ar.run_id, ar.snapshot_date, ar.as_of, ar.finished_at, ar.scope_key,
+           row_number() OVER (PARTITION BY ar.snapshot_date, ar.account_id
+                              ORDER BY ar.as_of DESC, ar.finished_at DESC, ar.run_id DESC) AS rank_for_day
+    FROM account_run_ids ar
+  ) ranked
+  WHERE ranked.rank_for_day = 1
+) d
+LEFT JOIN committed_run_ids later
+  ON later.scope_key = d.scope_key
+ AND later.snapshot_date = d.snapshot_date
+ AND (later.as_of > d.as_of
+      OR (later.as_of = d.as_of AND (later.finished_at > d.finished_at
+                                     OR (later.finished_at = d.finished_at AND later.run_id > d.run_id))))
+ AND (later.shard_count = 1 OR try_cast(d.account_id AS BIGINT) % later.shard_count = later.shard_index)
+WHERE later.run_id IS NULL

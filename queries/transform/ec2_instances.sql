@@ -2,30 +2,22 @@
 -- AMI, merged with the previous complete run for history, with the terminated cutoff.
 --
 -- Inputs: ec2_instances_extracted, ec2_images_extracted, run_accounts, run_account_status,
--- run_params (one row: as_of, retention_cutoff, run_id), raw_runs, raw_accounts, raw_ec2_instances.
+-- run_params (one row: as_of, retention_cutoff, run_id), previous_runs (inputs/), raw_ec2_instances.
 --
 -- The previous rows of an account come from the latest committed run (as of this run's clock)
--- that had the account in scope: right for unsharded runs, for `--shard i/n` (whose slices
--- commit separately), when the shard count changes, and for runs of different scopes
--- sharing one lake.
-WITH previous_runs AS (
-  SELECT ranked.account_id, ranked.run_id
-  FROM (
-    SELECT a.account_id, r.run_id,
-           row_number() OVER (PARTITION BY a.account_id
-                              ORDER BY r.as_of DESC, r.finished_at DESC, r.run_id DESC) AS rank_for_account
-    FROM raw_accounts a
-    JOIN raw_runs r ON r.run_id = a.run_id
-    CROSS JOIN run_params params
-    WHERE r.as_of <= params.as_of
-      AND a.account_id IN (SELECT account_id FROM run_accounts)
-  ) ranked
-  WHERE ranked.rank_for_account = 1
-),
-previous AS (
+-- that listed it (previous_runs). A past mistake that wrote an instance twice is merged
+-- into one row: by key for the history columns, and among the carried rows (few, so the
+-- window that picks one of each is cheap; the previous rows themselves stream).
+WITH previous AS (
   SELECT p.*
   FROM raw_ec2_instances p
-  JOIN previous_runs pr ON pr.account_id = p.account_id AND pr.run_id = p.run_id
+  JOIN previous_runs pr
+    ON pr.snapshot_date = p.snapshot_date AND pr.run_id = p.run_id AND pr.account_id = p.account_id
+),
+previous_history AS (
+  SELECT account_id, instance_id, min(first_seen) AS first_seen, max(terminated_at) AS terminated_at
+  FROM previous
+  GROUP BY account_id, instance_id
 ),
 scanned_regions AS (
   SELECT DISTINCT account_id, region
@@ -53,14 +45,14 @@ seen AS (
   LEFT JOIN run_accounts a ON a.account_id = i.account_id
   LEFT JOIN ec2_images_extracted img
     ON img.account_id = i.account_id AND img.region = i.region AND img.image_id = i.image_id
-  LEFT JOIN previous p ON p.account_id = i.account_id AND p.instance_id = i.instance_id
+  LEFT JOIN previous_history p ON p.account_id = i.account_id AND p.instance_id = i.instance_id
 ),
 -- Keys of the previous rows that this run did not return. Only keys here: the join holds
 -- one side in memory, and two columns of a million rows are a few dozen MB, all of them
 -- are not.
 unreturned AS (
   SELECT p.account_id, p.instance_id
-  FROM (SELECT account_id, instance_id FROM previous) p
+  FROM (SELECT account_id, instance_id FROM previous_history) p
   LEFT JOIN (SELECT account_id, instance_id FROM ec2_instances_extracted) i
     ON i.account_id = p.account_id AND i.instance_id = p.instance_id
   WHERE i.instance_id IS NULL
@@ -83,7 +75,8 @@ carried AS (
     p.security_group_names, p.root_device_type, p.root_device_name, p.monitoring_state, p.lifecycle,
     p.tenancy, p.tags, p.owner_tag, p.name_tag,
     p.first_seen, p.last_seen,
-    CASE WHEN s.region IS NOT NULL THEN 'vanished' ELSE 'stale' END AS observed
+    CASE WHEN s.region IS NOT NULL THEN 'vanished' ELSE 'stale' END AS observed,
+    row_number() OVER (PARTITION BY p.account_id, p.instance_id ORDER BY p.last_seen DESC) AS copy
   FROM unreturned u
   JOIN previous p ON p.account_id = u.account_id AND p.instance_id = u.instance_id
   JOIN run_accounts a ON a.account_id = p.account_id
@@ -92,7 +85,7 @@ carried AS (
 merged AS (
   SELECT * FROM seen
   UNION ALL
-  SELECT * FROM carried
+  SELECT c.* EXCLUDE (copy) FROM carried c WHERE c.copy = 1
 )
 SELECT m.*, params.run_id
 FROM merged m CROSS JOIN run_params params

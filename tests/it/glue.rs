@@ -13,6 +13,8 @@ import boto3, json, sys
 glue = boto3.client("glue", endpoint_url=sys.argv[1], region_name="us-east-1")
 out = {}
 for t in glue.get_tables(DatabaseName="inventory")["TableList"]:
+    if t.get("TableType") == "VIRTUAL_VIEW":
+        continue
     parts = glue.get_partitions(DatabaseName="inventory", TableName=t["Name"])["Partitions"]
     out[t["Name"]] = {
         "columns": [[c["Name"], c["Type"]] for c in t["StorageDescriptor"]["Columns"]],
@@ -114,6 +116,8 @@ for o in s3.list_objects_v2(Bucket="lake", Prefix="org/" + sys.argv[2] + "/")["C
         }
     }
 
+    assert_the_views_are_athena_views_of_the_sql_datafusion_runs(&moto.url());
+
     run("2026-03-01T07:00:00Z");
     assert_eq!(
         glue_view(&moto.url()),
@@ -137,5 +141,78 @@ for o in s3.list_objects_v2(Bucket="lake", Prefix="org/" + sys.argv[2] + "/")["C
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("0 partitions created"),
         "glue sync is idempotent"
+    );
+}
+
+/// The Glue views, decoded as Athena decodes them: each is a `VIRTUAL_VIEW` whose encoded
+/// SQL is byte for byte the SQL `orglake query` plans, whose columns agree with its storage
+/// columns, and which an independent Trino-dialect parser (sqlglot) accepts.
+fn assert_the_views_are_athena_views_of_the_sql_datafusion_runs(endpoint: &str) {
+    let script = r#"
+import base64, json, sys
+import boto3, sqlglot
+glue = boto3.client("glue", endpoint_url=sys.argv[1], region_name="us-east-1")
+out = {}
+for t in glue.get_tables(DatabaseName="inventory")["TableList"]:
+    if t.get("TableType") != "VIRTUAL_VIEW":
+        continue
+    text = t["ViewOriginalText"]
+    assert text.startswith("/* Presto View: ") and text.endswith(" */"), text
+    view = json.loads(base64.b64decode(text[len("/* Presto View: "):-len(" */")]))
+    parsed = sqlglot.parse_one(view["originalSql"], read="trino")
+    out[t["Name"]] = {
+        "sql": view["originalSql"],
+        "catalog": view["catalog"],
+        "schema": view["schema"],
+        "columns": [c["name"] for c in view["columns"]],
+        "storage_columns": [c["Name"] for c in t["StorageDescriptor"]["Columns"]],
+        "presto_view": t["Parameters"].get("presto_view"),
+        "parsed_as": type(parsed).__name__,
+        "tables_read": sorted({x.name for x in parsed.find_all(sqlglot.exp.Table)}),
+    }
+print(json.dumps(out))
+"#;
+    let output = python_command().args(["-c", script, endpoint]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let views: BTreeMap<String, Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let expected = orglake::query::lake_views();
+    assert_eq!(
+        views.keys().cloned().collect::<Vec<_>>(),
+        {
+            let mut names: Vec<String> = expected.iter().map(|v| v.name.clone()).collect();
+            names.sort();
+            names
+        },
+        "one Athena view per view of orglake query"
+    );
+    for view in &expected {
+        let glue = &views[&view.name];
+        assert_eq!(
+            glue["sql"],
+            json!(view.select_sql()),
+            "{}: the SQL DataFusion runs",
+            view.name
+        );
+        assert_eq!(glue["catalog"], json!("awsdatacatalog"));
+        assert_eq!(glue["schema"], json!("inventory"));
+        assert_eq!(glue["presto_view"], json!("true"));
+        assert_eq!(glue["parsed_as"], json!("Select"), "{}", view.name);
+        assert_eq!(glue["columns"], glue["storage_columns"], "{}", view.name);
+        assert!(!glue["columns"].as_array().unwrap().is_empty(), "{}", view.name);
+        let read = glue["tables_read"].as_array().unwrap();
+        assert!(
+            read.iter()
+                .all(|t| views.contains_key(t.as_str().unwrap()) || t.as_str().unwrap().starts_with("raw_")),
+            "{} reads only tables and views of the catalog: {read:?}",
+            view.name
+        );
+    }
+    assert_eq!(
+        views["latest_ec2_instances"]["columns"].as_array().unwrap().len(),
+        orglake::schema::table("ec2_instances")
+            .unwrap()
+            .full_schema()
+            .fields()
+            .len()
     );
 }

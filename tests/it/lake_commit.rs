@@ -73,21 +73,14 @@ fn a_run_killed_before_its_manifest_is_invisible_and_the_next_run_succeeds() {
     let mut child = orglake()
         .args(["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse])
         .env(orglake::run::PAUSE_BEFORE_MANIFEST_ENV, "60000")
+        .env(orglake::lease::LEASE_TTL_ENV, "3")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    // Everything but the manifest is written before the pause: the exports too.
-    let iam_export_written = || {
-        std::fs::read_dir(lake.path().join("exports/iam_users"))
-            .map(|mut days| {
-                days.next()
-                    .is_some_and(|d| std::fs::read_dir(d.unwrap().path()).unwrap().next().is_some())
-            })
-            .unwrap_or(false)
-    };
-    while parquet_files(&lake.path().join("account_status")).is_empty() || !iam_export_written() {
+    // Everything but the manifest is written before the pause; the exports are not.
+    while parquet_files(&lake.path().join("account_status")).is_empty() {
         assert!(Instant::now() < deadline, "the run wrote no data within 60s");
         assert!(
             child.try_wait().unwrap().is_none(),
@@ -95,6 +88,18 @@ fn a_run_killed_before_its_manifest_is_invisible_and_the_next_run_succeeds() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    assert!(
+        !lake.path().join("exports").exists(),
+        "no CSV export of a run before its manifest"
+    );
+    // While the run lives, its lease keeps vacuum off its files, whatever the grace says.
+    let written = parquet_files(lake.path());
+    let output = run_ok(&["vacuum", "--warehouse", warehouse, "--older-than-hours", "0", "--apply"]);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).trim().is_empty(),
+        "nothing of a running run is vacuumed"
+    );
+    assert_eq!(parquet_files(lake.path()), written);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert!(
@@ -113,8 +118,10 @@ fn a_run_killed_before_its_manifest_is_invisible_and_the_next_run_succeeds() {
     let raw = query(lake.path(), "SELECT count(*) AS n FROM raw_accounts");
     assert!(raw[0]["n"].as_u64().unwrap() > 0, "raw_ shows the orphan files");
 
-    // The next run commits beside the orphans; vacuum then removes the orphans only.
+    // The next run commits beside the orphans; once the killed run's lease has expired,
+    // vacuum removes the orphans (and that lease) only.
     run_ok(&["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse]);
+    std::thread::sleep(Duration::from_secs(4));
     let all_files = || -> Vec<std::path::PathBuf> {
         let mut files = Vec::new();
         let mut dirs = vec![lake.path().to_path_buf()];
@@ -153,8 +160,14 @@ fn a_run_killed_before_its_manifest_is_invisible_and_the_next_run_succeeds() {
     let killed: std::collections::BTreeSet<&str> = listed.iter().map(|p| p.rsplit('/').next().unwrap()).collect();
     assert!(killed.iter().any(|f| f.ends_with(".parquet")), "{listed:?}");
     assert!(
-        killed.iter().any(|f| f.starts_with("IAM_USER_TAGS_")),
-        "the IAM export too: {listed:?}"
+        killed.iter().any(|f| f.ends_with(".json")),
+        "the expired lease too: {listed:?}"
+    );
+    assert!(
+        !killed
+            .iter()
+            .any(|f| f.ends_with(".csv") && f.starts_with(|c: char| c.is_ascii_uppercase())),
+        "no export of the killed run exists to vacuum: {listed:?}"
     );
     let (deleted, said) = vacuum(&["--older-than-hours", "0", "--apply"]);
     assert_eq!(deleted, listed, "{said}");

@@ -11,6 +11,7 @@ mod faults;
 mod glue;
 mod iam;
 mod lake_commit;
+mod lake_semantics;
 mod policies;
 mod readme;
 mod s3_warehouse;

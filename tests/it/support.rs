@@ -302,8 +302,14 @@ pub fn query_with(flags: &[&str], sql: &str) -> Vec<Value> {
 }
 
 /// Columns that differ between two runs of the same organization at the same run clock:
-/// the run's id and wall-clock times.
-const PER_RUN_COLUMNS: &[&str] = &["run_id", "started_at", "finished_at", "report_generated_at"];
+/// the run's id (and the id of the run that observed a row) and wall-clock times.
+const PER_RUN_COLUMNS: &[&str] = &[
+    "run_id",
+    "observed_run_id",
+    "started_at",
+    "finished_at",
+    "report_generated_at",
+];
 
 /// The rows of `latest_<table>` without the per-run columns (and the poll count of a
 /// credential report), sorted, as JSON text: what two runs of the same organization at the

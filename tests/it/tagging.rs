@@ -205,3 +205,76 @@ fn more_changes_than_the_limit_are_refused_clearly() {
     );
     assert_eq!(refused, vec![json!({"n": 2})]);
 }
+
+#[test]
+fn a_tag_written_to_aws_is_audited_in_a_committed_run_even_when_the_process_dies_right_after() {
+    let moto = Moto::start();
+    let org = moto.seed(&tagging_org());
+    let proxy = FaultProxy::start(&moto.url());
+    let lake = tempfile::tempdir().unwrap();
+    let (fleet, excluded) = (org.ou("Fleet"), org.account("excluded"));
+    let proxy_url = proxy.url();
+    let mut child = crate::support::orglake()
+        .args(["tag", "--ou-id", &fleet, "--endpoint-url", &proxy_url])
+        .args(["--warehouse", lake.path().to_str().unwrap(), "--apply"])
+        .args([
+            "--skip-owner-domain",
+            "skip.example.org",
+            "--tag-exclude-account",
+            &excluded,
+        ])
+        .env(orglake::run::PAUSE_AFTER_TAGS_ENV, "60000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while proxy.counts()["CreateTags"].as_u64().unwrap_or(0) < 2 {
+        assert!(std::time::Instant::now() < deadline, "no CreateTags within 90s");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    child.kill().unwrap(); // SIGKILL, after the calls and before their outcomes
+    child.wait().unwrap();
+
+    let tagged = tags_by_name(&moto.url(), &org);
+    assert_eq!(
+        tagged["missing"]["owner"],
+        json!("Alice@Example.com"),
+        "the tag is in AWS"
+    );
+    assert_eq!(tagged["locked"]["owner"], json!("dan@example.com"));
+    let audit = query(
+        lake.path(),
+        "SELECT mode, count(*) AS n FROM tag_actions WHERE change GROUP BY mode ORDER BY mode",
+    );
+    assert_eq!(
+        audit,
+        vec![json!({"mode": "intended", "n": 2})],
+        "every write is covered by a committed intent, though its outcome was never recorded"
+    );
+    assert!(
+        !lake.path().join("exports/tag_actions").exists(),
+        "exports come after the tags, so none were written"
+    );
+    // Vacuum never deletes the audit.
+    run_orglake(&[
+        "vacuum",
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+        "--older-than-hours",
+        "0",
+        "--apply",
+    ]);
+    assert_eq!(
+        query(
+            lake.path(),
+            "SELECT count(*) AS n FROM tag_actions WHERE mode = 'intended'"
+        ),
+        vec![json!({"n": 2})]
+    );
+}
