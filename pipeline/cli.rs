@@ -140,6 +140,10 @@ pub struct ConfigArgs {
     /// Regions to scan, comma-separated (default: every enabled region).
     #[arg(long)]
     pub regions: Option<String>,
+    /// Count a region that a service control policy denies as a failure (true/false;
+    /// default false: recorded as skipped, denied_by_policy).
+    #[arg(long)]
+    pub fail_on_denied_regions: Option<String>,
     /// The run clock, RFC 3339 or YYYY-MM-DD (default: now); sets the snapshot date.
     #[arg(long)]
     pub as_of: Option<String>,
@@ -272,6 +276,7 @@ impl ConfigArgs {
         flags.set_flag("endpoint_url", single(&self.endpoint_url));
         flags.set_flag("region", single(&self.region));
         flags.set_flag("regions", single(&self.regions));
+        flags.set_flag("fail_on_denied_regions", single(&self.fail_on_denied_regions));
         flags.set_flag("as_of", single(&self.as_of));
         flags.set_flag("shard", single(&self.shard));
         flags.set_flag("max_concurrency", single(&self.max_concurrency));

@@ -101,6 +101,12 @@ const KEYS: &[KeySpec] = &[
         list: true,
     },
     KeySpec {
+        key: "fail_on_denied_regions",
+        flag: "--fail-on-denied-regions",
+        env: &["ORGLAKE_FAIL_ON_DENIED_REGIONS"],
+        list: false,
+    },
+    KeySpec {
         key: "as_of",
         flag: "--as-of",
         env: &["ORGLAKE_AS_OF"],
@@ -303,6 +309,9 @@ pub struct Config {
     pub home_region: String,
     /// Regions to scan; empty means every enabled region.
     pub regions: Vec<String>,
+    /// Count a region whose EC2 calls a service control policy denies as a failure
+    /// (default: skipped, with the reason `denied_by_policy`).
+    pub fail_on_denied_regions: bool,
     /// The run clock; `None` means now.
     pub as_of: Option<DateTime<Utc>>,
     /// The slice of the accounts this run scans (`--shard i/n`); the whole by default.
@@ -510,6 +519,7 @@ impl ConfigLayers {
                 .single("region", validate_region)?
                 .unwrap_or_else(|| DEFAULT_HOME_REGION.to_string()),
             regions: self.list("regions", validate_region)?.unwrap_or_default(),
+            fail_on_denied_regions: self.single("fail_on_denied_regions", parse_bool)?.unwrap_or(false),
             as_of: self.single("as_of", parse_as_of)?,
             shard: self
                 .single("shard", crate::shard::Shard::parse)?

@@ -171,6 +171,7 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     let settings = Ec2Settings {
         regions: config.regions.clone(),
         region_concurrency: config.region_concurrency,
+        fail_on_denied_regions: config.fail_on_denied_regions,
         owner_tag_key: config.tagging.key.clone(),
     };
     let sources = Sources {

@@ -101,6 +101,27 @@ pub struct Ec2Settings {
     pub region_concurrency: usize,
     /// Tag key flattened into `owner_tag`.
     pub owner_tag_key: String,
+    /// Count a region denied by a service control policy as a failure, not as skipped.
+    pub fail_on_denied_regions: bool,
+}
+
+/// Reason given for a region whose EC2 calls a service control policy denies.
+pub const DENIED_BY_POLICY: &str = "denied_by_policy";
+
+/// Whether a region's failure is a policy denying the region (Control Tower's region deny,
+/// any SCP): an authorization error that says so, or one in a region while another region
+/// of the same account was read fine (so the member role itself has the permission). A
+/// denial in every region is the role's own permissions, a real failure.
+fn denied_by_policy(outcome: &StageOutcome, another_region_worked: bool) -> bool {
+    let authorization = matches!(
+        outcome.error_code.as_deref(),
+        Some("UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException")
+    );
+    let says_policy = outcome
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("service control policy") || m.contains("explicit deny"));
+    authorization && (says_policy || another_region_worked)
 }
 
 /// Scans one account: its enabled regions in parallel. Returns one outcome per region
@@ -152,6 +173,27 @@ pub async fn extract_account(
         .buffer_unordered(settings.region_concurrency)
         .collect()
         .await;
+    let another_worked = |region: &Option<String>| scanned.iter().any(|(o, _)| !o.is_failure() && o.region != *region);
+    let denied: Vec<bool> = scanned
+        .iter()
+        .map(|(o, _)| {
+            !settings.fail_on_denied_regions && o.is_failure() && denied_by_policy(o, another_worked(&o.region))
+        })
+        .collect();
+    let scanned: Vec<(StageOutcome, usize)> = scanned
+        .into_iter()
+        .zip(denied)
+        .map(|((mut outcome, n), denied)| {
+            if denied {
+                outcome.status = status::SKIPPED.to_string();
+                outcome.message = Some(format!(
+                    "{DENIED_BY_POLICY}: {}",
+                    outcome.message.as_deref().unwrap_or_default()
+                ));
+            }
+            (outcome, n)
+        })
+        .collect();
     let all_ok = scanned.iter().all(|(o, _)| !o.is_failure());
     let total: usize = scanned.iter().map(|(_, n)| n).sum();
     outcomes.extend(scanned.into_iter().map(|(o, _)| o));

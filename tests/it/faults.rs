@@ -286,3 +286,73 @@ fn no_credential_appears_in_logs_at_any_level() {
         }
     }
 }
+
+#[test]
+fn a_region_denied_by_policy_is_skipped_unless_asked_to_fail_and_a_role_denied_everywhere_still_fails() {
+    let moto = Moto::start();
+    let org = moto.seed(&json!({
+        "ous": {"Ops": {}},
+        "accounts": [
+            {"name": "fenced", "ou": "Ops", "instances": [{"region": "us-east-1", "state": "running"}]},
+            {"name": "open", "ou": "Ops", "instances": [{"region": "eu-west-1", "state": "running"}]}
+        ]
+    }));
+    let proxy = FaultProxy::start(&moto.url());
+    let (fenced, ou) = (org.account("fenced"), org.ou("Ops"));
+    let run = |extra: &[&str]| {
+        let lake = tempfile::tempdir().unwrap();
+        let mut command = orglake();
+        command
+            .args(["run", "--ou-id", &ou, "--regions", "us-east-1,eu-west-1"])
+            .args([
+                "--endpoint-url",
+                &proxy.url(),
+                "--warehouse",
+                lake.path().to_str().unwrap(),
+            ])
+            .args(extra);
+        let output = command.output().unwrap();
+        let status = query(
+            lake.path(),
+            &format!(
+                "SELECT region, status, error_code, message FROM account_status \
+                 WHERE account_id = '{fenced}' AND stage = 'ec2' AND region IS NOT NULL ORDER BY region"
+            ),
+        );
+        (output.status.code(), status, lake)
+    };
+
+    // An SCP denies eu-west-1 in one account (as Control Tower's region deny does).
+    proxy.set_rules(
+        json!([{"action": "DescribeInstances", "account": fenced, "contains": "/eu-west-1/ec2/",
+                            "fault": "deny", "code": "UnauthorizedOperation"}]),
+    );
+    let (code, status, lake) = run(&[]);
+    assert_eq!(code, Some(0), "a denied region is not a failure: {status:?}");
+    assert_eq!(status[0]["region"], json!("eu-west-1"));
+    assert_eq!(status[0]["status"], json!("skipped"));
+    assert_eq!(
+        status[0]["error_code"],
+        json!("UnauthorizedOperation"),
+        "the AWS code is kept"
+    );
+    assert!(
+        status[0]["message"].as_str().unwrap().starts_with("denied_by_policy: "),
+        "{status:?}"
+    );
+    assert_eq!(status[1], json!({"region": "us-east-1", "status": "ok"}));
+    let runs = query(lake.path(), "SELECT status, accounts_failed FROM runs");
+    assert_eq!(runs, vec![json!({"status": "complete", "accounts_failed": 0})]);
+
+    // Those who want it back as a failure.
+    let (code, status, _) = run(&["--fail-on-denied-regions", "true"]);
+    assert_eq!(code, Some(3), "{status:?}");
+    assert_eq!(status[0]["status"], json!("auth_failed"));
+
+    // Denied in every region: the member role lacks the permission, a real failure.
+    proxy.set_rules(json!([{"action": "DescribeInstances", "account": fenced,
+                            "fault": "deny", "code": "UnauthorizedOperation"}]));
+    let (code, status, _) = run(&[]);
+    assert_eq!(code, Some(3), "{status:?}");
+    assert!(status.iter().all(|s| s["status"] == json!("auth_failed")), "{status:?}");
+}
