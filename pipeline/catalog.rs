@@ -132,71 +132,102 @@ pub fn create_views_sql(database: &str) -> String {
     for view in crate::query::lake_views() {
         out.push_str(&format!(
             "\nCREATE OR REPLACE VIEW {} AS\n{};\n",
-            view.name,
-            view.select_sql()
+            view.name, view.select_sql
         ));
     }
     out
 }
 
-/// The Trino / Athena type of an Arrow type, as a view's column list names it.
-pub fn trino_type(data_type: &DataType) -> Result<String> {
+/// How a type vocabulary spells Arrow's types: Trino's (a view's columns) or Hive's (a Glue
+/// column's type), which name the same types with different words and brackets.
+struct TypeSyntax {
+    string: &'static str,
+    int: &'static str,
+    timestamp: &'static str,
+    array: (&'static str, &'static str),
+    map: (&'static str, &'static str),
+    row: (&'static str, &'static str),
+    field_separator: &'static str,
+    fields_joined_by: &'static str,
+}
+
+const TRINO: TypeSyntax = TypeSyntax {
+    string: "varchar",
+    int: "integer",
+    timestamp: "timestamp(3)",
+    array: ("array(", ")"),
+    map: ("map(", ")"),
+    row: ("row(", ")"),
+    field_separator: " ",
+    fields_joined_by: ", ",
+};
+
+const HIVE: TypeSyntax = TypeSyntax {
+    string: "string",
+    int: "int",
+    timestamp: "timestamp",
+    array: ("array<", ">"),
+    map: ("map<", ">"),
+    row: ("struct<", ">"),
+    field_separator: ":",
+    fields_joined_by: ",",
+};
+
+fn type_name(data_type: &DataType, syntax: &TypeSyntax) -> Result<String> {
     Ok(match data_type {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "varchar".into(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => syntax.string.into(),
         DataType::Int64 | DataType::UInt64 | DataType::UInt32 => "bigint".into(),
-        DataType::Int32 | DataType::Int16 | DataType::UInt16 => "integer".into(),
+        DataType::Int32 | DataType::Int16 | DataType::UInt16 => syntax.int.into(),
         DataType::Boolean => "boolean".into(),
         DataType::Float64 => "double".into(),
         DataType::Date32 => "date".into(),
-        DataType::Timestamp(_, _) => "timestamp(3)".into(),
-        DataType::List(item) | DataType::LargeList(item) => format!("array({})", trino_type(item.data_type())?),
+        DataType::Timestamp(_, _) => syntax.timestamp.into(),
+        DataType::List(item) | DataType::LargeList(item) => {
+            let (open, close) = syntax.array;
+            format!("{open}{}{close}", type_name(item.data_type(), syntax)?)
+        }
         DataType::Map(entries, _) => match entries.data_type() {
-            DataType::Struct(fields) if fields.len() == 2 => format!(
-                "map({},{})",
-                trino_type(fields[0].data_type())?,
-                trino_type(fields[1].data_type())?
-            ),
-            other => return Err(Error::Schema(format!("map entries of type {other} have no Trino type"))),
+            DataType::Struct(fields) if fields.len() == 2 => {
+                let (open, close) = syntax.map;
+                format!(
+                    "{open}{},{}{close}",
+                    type_name(fields[0].data_type(), syntax)?,
+                    type_name(fields[1].data_type(), syntax)?
+                )
+            }
+            other => {
+                return Err(Error::Schema(format!(
+                    "map entries of type {other} have no column type"
+                )));
+            }
         },
         DataType::Struct(fields) => {
             let fields: Vec<String> = fields
                 .iter()
-                .map(|f| Ok(format!("{} {}", f.name(), trino_type(f.data_type())?)))
+                .map(|f| {
+                    Ok(format!(
+                        "{}{}{}",
+                        f.name(),
+                        syntax.field_separator,
+                        type_name(f.data_type(), syntax)?
+                    ))
+                })
                 .collect::<Result<_>>()?;
-            format!("row({})", fields.join(", "))
+            let (open, close) = syntax.row;
+            format!("{open}{}{close}", fields.join(syntax.fields_joined_by))
         }
-        other => return Err(Error::Schema(format!("no Trino type for the Arrow type {other}"))),
+        other => return Err(Error::Schema(format!("no column type for the Arrow type {other}"))),
     })
+}
+
+/// The Trino / Athena type of an Arrow type, as a view's column list names it.
+pub fn trino_type(data_type: &DataType) -> Result<String> {
+    type_name(data_type, &TRINO)
 }
 
 /// The Hive type (a Glue column's type) of an Arrow type.
 pub fn hive_type(data_type: &DataType) -> Result<String> {
-    Ok(match data_type {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "string".into(),
-        DataType::Int64 | DataType::UInt64 | DataType::UInt32 => "bigint".into(),
-        DataType::Int32 | DataType::Int16 | DataType::UInt16 => "int".into(),
-        DataType::Boolean => "boolean".into(),
-        DataType::Float64 => "double".into(),
-        DataType::Date32 => "date".into(),
-        DataType::Timestamp(_, _) => "timestamp".into(),
-        DataType::List(item) | DataType::LargeList(item) => format!("array<{}>", hive_type(item.data_type())?),
-        DataType::Map(entries, _) => match entries.data_type() {
-            DataType::Struct(fields) if fields.len() == 2 => format!(
-                "map<{},{}>",
-                hive_type(fields[0].data_type())?,
-                hive_type(fields[1].data_type())?
-            ),
-            other => return Err(Error::Schema(format!("map entries of type {other} have no Hive type"))),
-        },
-        DataType::Struct(fields) => {
-            let fields: Vec<String> = fields
-                .iter()
-                .map(|f| Ok(format!("{}:{}", f.name(), hive_type(f.data_type())?)))
-                .collect::<Result<_>>()?;
-            format!("struct<{}>", fields.join(","))
-        }
-        other => return Err(Error::Schema(format!("no Hive type for the Arrow type {other}"))),
-    })
+    type_name(data_type, &HIVE)
 }
 
 /// The `ViewOriginalText` of an Athena view in Glue: `/* Presto View: <base64 JSON> */`,
@@ -252,6 +283,20 @@ mod tests {
                 "glue/{path} has drifted from schemas/; run `orglake glue render` and commit"
             );
         }
+    }
+
+    #[test]
+    fn every_column_type_spells_back_as_its_schema_type_and_as_trino() {
+        for table in all_tables() {
+            for (column, field) in table.def.columns.iter().zip(table.full_schema().fields()) {
+                assert_eq!(hive_type(field.data_type()).unwrap(), column.type_name.replace(' ', ""));
+            }
+        }
+        let nested = crate::schema::parse_type("array<struct<id:string,tags:map<string,bigint>>>").unwrap();
+        assert_eq!(
+            trino_type(&nested).unwrap(),
+            "array(row(id varchar, tags map(varchar,bigint)))"
+        );
     }
 
     #[test]
@@ -425,7 +470,7 @@ pub mod glue {
                 .description("orglake view (queries/lake/)")
                 .parameters("presto_view", "true")
                 .parameters("comment", "Presto View")
-                .view_original_text(presto_view_text(database, &view.select_sql(), &schema)?)
+                .view_original_text(presto_view_text(database, &view.select_sql, &schema)?)
                 .view_expanded_text("/* Presto View */")
                 .storage_descriptor(storage)
                 .build()

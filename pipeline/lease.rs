@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
@@ -94,18 +93,17 @@ impl Lease {
     }
 }
 
-/// The leases in a lake: the runs whose lease is live at `now`, and the paths of expired ones.
-pub async fn leases(lake: &Lake, now: DateTime<Utc>) -> Result<(BTreeSet<String>, Vec<Path>)> {
+/// The leases among a listing of the lake's files: the runs whose lease is live at `now`,
+/// and the paths of expired ones.
+pub async fn leases(
+    lake: &Lake,
+    files: &[object_store::ObjectMeta],
+    now: DateTime<Utc>,
+) -> Result<(BTreeSet<String>, Vec<Path>)> {
     let dir = lake.root().clone().join(LEASES_DIR);
-    let files: Vec<object_store::ObjectMeta> = lake
-        .store()
-        .list(Some(&dir))
-        .try_collect()
-        .await
-        .map_err(|e| Error::lake(lake.display(), e))?;
     let mut live = BTreeSet::new();
     let mut expired = Vec::new();
-    for file in files {
+    for file in files.iter().filter(|f| f.location.prefix_matches(&dir)) {
         let bytes = lake
             .store()
             .get(&file.location)
@@ -119,7 +117,7 @@ pub async fn leases(lake: &Lake, now: DateTime<Utc>) -> Result<(BTreeSet<String>
                 live.insert(lease.run_id);
             }
             // Expired, or unreadable (a torn write): no run holds it any more.
-            _ => expired.push(file.location),
+            _ => expired.push(file.location.clone()),
         }
     }
     Ok((live, expired))

@@ -54,27 +54,27 @@ pub const MANIFEST_VIEW_TEMPLATES: &[(&str, &str)] = &[
     ("daily_", include_str!("../queries/lake/manifest_daily.sql")),
 ];
 
-/// One view over the lake: its name and its `CREATE VIEW` statement (comments kept).
+/// One view over the lake: its name and the SELECT it stands for.
 #[derive(Debug, Clone)]
 pub struct LakeView {
     /// The view's name, for example `latest_iam_users`.
     pub name: String,
-    /// The `CREATE VIEW <name> AS SELECT ...` statement, as DataFusion runs it.
-    pub create_sql: String,
+    /// The SELECT, without the file's comments and `CREATE VIEW <name> AS` header: the text
+    /// that DataFusion plans and that the Glue view stores for Athena, byte for byte.
+    pub select_sql: String,
 }
 
 impl LakeView {
-    /// The SELECT the view stands for, without comments: the text that DataFusion plans
-    /// and that the Glue view stores for Athena, byte for byte.
-    pub fn select_sql(&self) -> String {
-        let body: Vec<&str> = self
-            .create_sql
+    /// The view `name` from the `CREATE VIEW <name> AS SELECT ...` text of its SQL file.
+    fn from_create(name: String, create_sql: &str) -> Self {
+        let body: Vec<&str> = create_sql
             .lines()
             .filter(|l| !l.trim_start().starts_with("--"))
             .collect();
         let body = body.join("\n");
-        let header = format!("CREATE VIEW {} AS", self.name);
-        body.trim().strip_prefix(&header).unwrap_or(&body).trim().to_string()
+        let header = format!("CREATE VIEW {name} AS");
+        let select_sql = body.trim().strip_prefix(&header).unwrap_or(&body).trim().to_string();
+        LakeView { name, select_sql }
     }
 }
 
@@ -82,10 +82,7 @@ impl LakeView {
 pub fn lake_views() -> Vec<LakeView> {
     let mut views: Vec<LakeView> = RUN_SET_VIEWS
         .iter()
-        .map(|(name, sql)| LakeView {
-            name: name.to_string(),
-            create_sql: sql.to_string(),
-        })
+        .map(|(name, sql)| LakeView::from_create(name.to_string(), sql))
         .collect();
     for table in all_tables() {
         let templates = if table.file_schema.field_with_name("account_id").is_ok() {
@@ -93,9 +90,11 @@ pub fn lake_views() -> Vec<LakeView> {
         } else {
             MANIFEST_VIEW_TEMPLATES
         };
-        views.extend(templates.iter().map(|(prefix, template)| LakeView {
-            name: format!("{prefix}{}", table.name()),
-            create_sql: template.replace("{table}", table.name()),
+        views.extend(templates.iter().map(|(prefix, template)| {
+            LakeView::from_create(
+                format!("{prefix}{}", table.name()),
+                &template.replace("{table}", table.name()),
+            )
         }));
     }
     views
@@ -143,7 +142,7 @@ pub async fn session(lake: &Lake) -> Result<SessionContext> {
         register_raw(&ctx, lake, table).await?;
     }
     for view in lake_views() {
-        ctx.sql(&format!("CREATE VIEW {} AS {}", view.name, view.select_sql()))
+        ctx.sql(&format!("CREATE VIEW {} AS {}", view.name, view.select_sql))
             .await?;
     }
     Ok(ctx)
@@ -156,6 +155,14 @@ async fn register_raw(ctx: &SessionContext, lake: &Lake, table: &Table) -> Resul
 /// Registers the Parquet files of `table` in `lake` under `name`, with the schema from
 /// `schemas/` and its partition columns read from the paths.
 pub async fn register_listing(ctx: &SessionContext, lake: &Lake, table: &Table, name: &str) -> Result<()> {
+    ctx.register_table(name, Arc::new(listing_table(lake, table)?))?;
+    Ok(())
+}
+
+/// The Parquet files of `table` in `lake` as a DataFusion table, with the schema from
+/// `schemas/` and its partition columns read from the paths. Files are listed when it is
+/// scanned, so it sees files written after it was made.
+pub fn listing_table(lake: &Lake, table: &Table) -> Result<ListingTable> {
     let url = ListingTableUrl::parse(lake.table_url(table.name()))?;
     let partition_cols = table
         .partition_fields
@@ -168,8 +175,7 @@ pub async fn register_listing(ctx: &SessionContext, lake: &Lake, table: &Table, 
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(table.file_schema.clone());
-    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
-    Ok(())
+    Ok(ListingTable::try_new(config)?)
 }
 
 /// Plans one statement that may only read: DDL (`CREATE`, `DROP`), DML (`INSERT`), `COPY`

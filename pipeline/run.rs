@@ -48,6 +48,15 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// Complete when no account failed, else partial.
+    pub fn of(counts: &AccountCounts) -> Self {
+        if counts.failed == 0 {
+            RunStatus::Complete
+        } else {
+            RunStatus::Partial
+        }
+    }
+
     /// The value stored in `runs.status`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -374,11 +383,7 @@ pub async fn commit(
         table_rows.entry(lake_table.name().to_string()).or_insert(0);
     }
     let counts = AccountCounts::of(accounts, &outcomes);
-    let manifest_status = if counts.failed == 0 {
-        RunStatus::Complete
-    } else {
-        RunStatus::Partial
-    };
+    let manifest_status = RunStatus::of(&counts);
     pause_before_manifest().await;
     let finished_at = Utc::now();
     let manifest = RunRow {
@@ -399,7 +404,7 @@ pub async fn commit(
     };
     write_rows(lake, "runs", snapshot_date, run_id, &[manifest]).await?;
     info!(run_id, status = manifest_status.as_str(), "run committed");
-    phase_done("transforms, lake Parquet and manifest");
+    phase_done("tag plan, account_status and manifest");
 
     // After the commit: the tags whose intent is committed, then their outcomes, added to
     // this run (tag_actions and account_status files numbered after the committed ones).
@@ -407,26 +412,15 @@ pub async fn commit(
         let aws = aws.ok_or_else(|| crate::Error::config("apply", "configuration", "tagging needs AWS access"))?;
         let (actions, tag_outcomes) = act::apply(aws, config, &to_apply).await;
         pause_after_tags().await;
-        let tag_actions = table("tag_actions")?;
-        let mut writer = lake.table_writer(tag_actions, snapshot_date, run_id).after_commit();
-        writer.write(&rows_to_batch(tag_actions, run_id, &actions)?).await?;
-        let added = writer.finish().await?;
+        let added = add_rows_after_commit(lake, "tag_actions", snapshot_date, run_id, &actions).await?;
         *table_rows.entry("tag_actions".to_string()).or_insert(0) += added;
-        let status_table = table("account_status")?;
-        let mut writer = lake.table_writer(status_table, snapshot_date, run_id).after_commit();
-        writer
-            .write(&rows_to_batch(status_table, run_id, &tag_outcomes)?)
-            .await?;
-        *table_rows.entry("account_status".to_string()).or_insert(0) += writer.finish().await?;
+        let added = add_rows_after_commit(lake, "account_status", snapshot_date, run_id, &tag_outcomes).await?;
+        *table_rows.entry("account_status".to_string()).or_insert(0) += added;
         outcomes.extend(tag_outcomes);
         phase_done("owner tags applied");
     }
     let counts = AccountCounts::of(accounts, &outcomes);
-    let status = if counts.failed == 0 {
-        RunStatus::Complete
-    } else {
-        RunStatus::Partial
-    };
+    let status = RunStatus::of(&counts);
 
     // CSV exports only of a committed run, from what the lake now holds (a new session
     // lists the files just written). A failure is reported; the committed run stands.
@@ -545,7 +539,29 @@ async fn write_rows<T: Serialize>(
     rows: &[T],
 ) -> Result<u64> {
     let table = table(name)?;
-    let mut writer = lake.table_writer(table, snapshot_date, run_id);
+    fill(lake.table_writer(table, snapshot_date, run_id), table, run_id, rows).await
+}
+
+/// Adds rows to a run that has already committed, in parts numbered after its first files
+/// (see [`crate::lake::TableWriter::after_commit`]); returns how many were written.
+async fn add_rows_after_commit<T: Serialize>(
+    lake: &Lake,
+    name: &str,
+    snapshot_date: &str,
+    run_id: &str,
+    rows: &[T],
+) -> Result<u64> {
+    let table = table(name)?;
+    let writer = lake.table_writer(table, snapshot_date, run_id).after_commit();
+    fill(writer, table, run_id, rows).await
+}
+
+async fn fill<T: Serialize>(
+    mut writer: crate::lake::TableWriter,
+    table: &'static crate::schema::Table,
+    run_id: &str,
+    rows: &[T],
+) -> Result<u64> {
     for chunk in rows.chunks(8192) {
         writer.write(&rows_to_batch(table, run_id, chunk)?).await?;
     }

@@ -11,7 +11,7 @@ use arrow::array::RecordBatch;
 use arrow::compute::cast;
 use chrono::{DateTime, Utc};
 use datafusion::datasource::MemTable;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionContext, col, lit};
 use futures::StreamExt;
 use serde::Serialize;
 
@@ -19,7 +19,7 @@ use crate::batch::rows_to_batch;
 use crate::discover::AccountRecord;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
-use crate::query::register_listing;
+use crate::query::{listing_table, register_listing};
 use crate::schema::{Table, staging_tables, table};
 use crate::status::StageOutcome;
 
@@ -35,7 +35,7 @@ pub const TRANSFORMS: &[(&str, &str)] = &[
 ];
 
 /// Views over this run's inputs that the transforms share (`queries/transform/inputs/`),
-/// created in this order once the inputs are registered.
+/// created in this order by [`run_transforms`].
 pub const INPUT_VIEWS: &[&str] = &[
     include_str!("../queries/transform/inputs/previous_runs.sql"),
     include_str!("../queries/transform/inputs/unfinished_stages.sql"),
@@ -111,15 +111,34 @@ pub async fn register_inputs(ctx: &SessionContext, inputs: &RunInputs<'_>) -> Re
     for staged in staging_tables().iter().filter(|t| !t.name().ends_with("_params")) {
         register_listing(ctx, inputs.staging, staged, staged.name()).await?;
     }
-    for view in INPUT_VIEWS {
-        ctx.sql(view).await?;
-    }
-    // Each transform is also a view, `run_<table>`: the findings read the merged
-    // credential report (seen and stale lines) through it.
-    for (name, sql) in TRANSFORMS {
-        ctx.sql(&format!("CREATE VIEW run_{name} AS {sql}")).await?;
-    }
     Ok(())
+}
+
+/// A session over what this run has just written: `run_<table>` holds this run's rows of
+/// each transformed table (its partition, its run id), read back from the lake, beside
+/// `run_params`. The findings read the merged credential report (seen and stale lines) this
+/// way instead of computing the merge once per check. It is a new session because a session
+/// keeps the file listings it has made, which predate these files.
+async fn written_session(
+    ctx: &SessionContext,
+    lake: &Lake,
+    snapshot_date: &str,
+    run_id: &str,
+) -> Result<SessionContext> {
+    let written = SessionContext::new();
+    written.register_object_store(lake.store_url(), lake.store());
+    written.register_table("run_params", ctx.table_provider("run_params").await?)?;
+    for (name, _) in TRANSFORMS {
+        let rows = written
+            .read_table(Arc::new(listing_table(lake, table(name)?)?))?
+            .filter(
+                col("snapshot_date")
+                    .eq(lit(snapshot_date))
+                    .and(col("run_id").eq(lit(run_id))),
+            )?;
+        written.register_table(format!("run_{name}"), rows.into_view())?;
+    }
+    Ok(written)
 }
 
 fn register_rows<T: Serialize>(
@@ -142,25 +161,25 @@ pub async fn run_transforms(
     snapshot_date: &str,
     run_id: &str,
 ) -> Result<Vec<(String, u64)>> {
+    for view in INPUT_VIEWS {
+        ctx.sql(view).await?;
+    }
     let mut written = Vec::new();
-    for (name, _) in TRANSFORMS {
+    for (name, sql) in TRANSFORMS {
         let target = table(name)?;
-        let mut stream = ctx
-            .sql(&format!("SELECT * FROM run_{name}"))
-            .await?
-            .execute_stream()
-            .await?;
+        let mut stream = ctx.sql(sql).await?.execute_stream().await?;
         let mut writer = lake.table_writer(target, snapshot_date, run_id);
         while let Some(batch) = stream.next().await {
             writer.write(&conform(&batch?, target)?).await?;
         }
         written.push((name.to_string(), writer.finish().await?));
     }
+    let findings_ctx = written_session(ctx, lake, snapshot_date, run_id).await?;
     let findings = table("findings")?;
     let mut writer = lake.table_writer(findings, snapshot_date, run_id);
     for (_, sql) in FINDINGS {
         let sql = format!("SELECT f.*, p.run_id FROM ({sql}) f CROSS JOIN run_params p");
-        let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+        let mut stream = findings_ctx.sql(&sql).await?.execute_stream().await?;
         while let Some(batch) = stream.next().await {
             writer.write(&conform(&batch?, findings)?).await?;
         }

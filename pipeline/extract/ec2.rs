@@ -159,7 +159,7 @@ pub async fn extract_account(
             )),
         }
     }
-    let scanned: Vec<(StageOutcome, usize)> = stream::iter(to_scan)
+    let mut scanned: Vec<(StageOutcome, usize)> = stream::iter(to_scan)
         .map(|region| async move {
             let timer = StageOutcome::start(account_id, STAGE, Some(&region));
             match extract_region(aws, sdk, account_id, &region, settings, sinks).await {
@@ -173,27 +173,20 @@ pub async fn extract_account(
         .buffer_unordered(settings.region_concurrency)
         .collect()
         .await;
-    let another_worked = |region: &Option<String>| scanned.iter().any(|(o, _)| !o.is_failure() && o.region != *region);
-    let denied: Vec<bool> = scanned
-        .iter()
-        .map(|(o, _)| {
-            !settings.fail_on_denied_regions && o.is_failure() && denied_by_policy(o, another_worked(&o.region))
-        })
-        .collect();
-    let scanned: Vec<(StageOutcome, usize)> = scanned
-        .into_iter()
-        .zip(denied)
-        .map(|((mut outcome, n), denied)| {
-            if denied {
-                outcome.status = status::SKIPPED.to_string();
-                outcome.message = Some(format!(
-                    "{DENIED_BY_POLICY}: {}",
-                    outcome.message.as_deref().unwrap_or_default()
-                ));
-            }
-            (outcome, n)
-        })
-        .collect();
+    // A failed region is never the one that worked, so one look serves every region.
+    let another_region_worked = scanned.iter().any(|(o, _)| !o.is_failure());
+    if !settings.fail_on_denied_regions {
+        for (outcome, _) in scanned
+            .iter_mut()
+            .filter(|(o, _)| o.is_failure() && denied_by_policy(o, another_region_worked))
+        {
+            outcome.status = status::SKIPPED.to_string();
+            outcome.message = Some(format!(
+                "{DENIED_BY_POLICY}: {}",
+                outcome.message.as_deref().unwrap_or_default()
+            ));
+        }
+    }
     let all_ok = scanned.iter().all(|(o, _)| !o.is_failure());
     let total: usize = scanned.iter().map(|(_, n)| n).sum();
     outcomes.extend(scanned.into_iter().map(|(o, _)| o));

@@ -189,7 +189,7 @@ print(json.dumps(out))
         let glue = &views[&view.name];
         assert_eq!(
             glue["sql"],
-            json!(view.select_sql()),
+            json!(view.select_sql),
             "{}: the SQL DataFusion runs",
             view.name
         );
