@@ -62,6 +62,21 @@ impl Default for ReportSettings {
     }
 }
 
+/// How old a report may be and still be used instead of asking for a new one: AWS itself
+/// serves a report younger than four hours rather than generating one.
+pub const REUSE_MAX_AGE: chrono::Duration = chrono::Duration::hours(4);
+
+/// Error codes of report calls that mean "not yet, ask again later": waited out within
+/// the poll budget, with the same backoff as a report still being generated.
+const TRANSIENT_CODES: &[&str] = &[
+    "ReportInProgress",
+    "LimitExceeded",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+];
+
 /// A downloaded report.
 #[derive(Debug, Clone)]
 pub struct Downloaded {
@@ -69,13 +84,59 @@ pub struct Downloaded {
     pub content: Vec<u8>,
     /// When AWS generated the report.
     pub generated_at: Option<DateTime<Utc>>,
-    /// GenerateCredentialReport calls made.
+    /// Report calls answered "not yet" (a report still generating, no capacity, throttled).
     pub polls: u32,
+    /// Where the report came from, for `account_status`.
+    pub origin: Origin,
+    /// Each transient answer that was waited out, with how often it came.
+    pub waited: BTreeMap<String, u32>,
 }
 
-/// Generates (or reuses: AWS answers COMPLETE at once for a report younger than four
-/// hours) and downloads one account's report. Waiting is a timer, not a thread, so many
-/// accounts wait at once.
+/// Where a downloaded report came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The account's existing report was young enough to keep.
+    Reused,
+    /// A new report was generated; `expired` says the previous one had expired.
+    Generated {
+        /// GetCredentialReport answered `ReportExpired` first.
+        expired: bool,
+    },
+}
+
+impl Downloaded {
+    /// One line for `account_status`: where the report came from and what was waited out.
+    pub fn describe(&self) -> String {
+        let mut text = match (&self.origin, self.generated_at) {
+            (Origin::Reused, Some(at)) => {
+                let age = Utc::now().signed_duration_since(at).num_minutes().max(0);
+                format!("reused the report generated {} ({age} min old)", at.to_rfc3339())
+            }
+            (Origin::Reused, None) => "reused the existing report".to_string(),
+            (Origin::Generated { expired: true }, _) => "the last report had expired; generated a new one".to_string(),
+            (Origin::Generated { expired: false }, _) => "generated a new report".to_string(),
+        };
+        text.push_str(&format!(" ({} polls", self.polls));
+        if !self.waited.is_empty() {
+            let waits: Vec<String> = self.waited.iter().map(|(code, n)| format!("{code} x{n}")).collect();
+            text.push_str(&format!("; waited out {}", waits.join(", ")));
+        }
+        text.push(')');
+        text
+    }
+}
+
+/// What to ask next in the report cycle.
+enum Step {
+    Download,
+    Generate,
+}
+
+/// Downloads one account's report: keeps an existing report younger than
+/// [`REUSE_MAX_AGE`], otherwise generates one and polls until it is complete. Transient
+/// answers (`ReportInProgress`, `LimitExceeded`, throttling) are waits within the poll
+/// budget; an expired or missing report starts a generation. Waiting is a timer, not a
+/// thread, so many accounts wait at once.
 pub async fn fetch(
     aws: &AwsContext,
     sdk: &SdkConfig,
@@ -88,40 +149,96 @@ pub async fn fetch(
     let client = aws_sdk_iam::Client::from_conf(conf);
     let mut wait = settings.first_poll_interval;
     let mut polls = 0;
+    let mut waited = BTreeMap::new();
+    let mut step = Step::Download;
+    let mut generated = false;
+    let mut expired = false;
+    // A server that keeps answering "complete" and then "not present" must not loop forever.
+    let mut calls_left = 2 * settings.max_polls + 4;
     loop {
+        calls_left = calls_left.saturating_sub(1);
+        let not_yet: String = match step {
+            Step::Download => match client.get_credential_report().send().await {
+                Ok(report) => {
+                    let generated_at = report.generated_time().and_then(to_utc);
+                    let young = generated_at.is_some_and(|at| Utc::now().signed_duration_since(at) < REUSE_MAX_AGE);
+                    if generated || young {
+                        return Ok(Downloaded {
+                            content: report.content().map(|b| b.as_ref().to_vec()).unwrap_or_default(),
+                            generated_at,
+                            polls,
+                            origin: if generated {
+                                Origin::Generated { expired }
+                            } else {
+                                Origin::Reused
+                            },
+                            waited,
+                        });
+                    }
+                    step = Step::Generate;
+                    continue;
+                }
+                Err(e) => {
+                    let err = aws.error("iam:GetCredentialReport", e);
+                    match crate::aws::error_code(&err).as_deref() {
+                        Some("ReportNotPresent") => {
+                            step = Step::Generate;
+                            continue;
+                        }
+                        Some("ReportExpired") => {
+                            expired = true;
+                            step = Step::Generate;
+                            continue;
+                        }
+                        Some(code) if TRANSIENT_CODES.contains(&code) => code.to_string(),
+                        _ => return Err(err),
+                    }
+                }
+            },
+            Step::Generate => match client.generate_credential_report().send().await {
+                Ok(state) if state.state() == Some(&ReportStateType::Complete) => {
+                    generated = true;
+                    step = Step::Download;
+                    if calls_left == 0 {
+                        return Err(poll_limit(polls, "COMPLETE, but the report could not be downloaded"));
+                    }
+                    continue;
+                }
+                Ok(state) => {
+                    polls += 1;
+                    if polls >= settings.max_polls || calls_left == 0 {
+                        let last = format!("{:?}", state.state().map(|s| s.as_str()));
+                        return Err(poll_limit(polls, &format!("last state {last}")));
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(settings.max_poll_interval);
+                    continue;
+                }
+                Err(e) => {
+                    let err = aws.error("iam:GenerateCredentialReport", e);
+                    match crate::aws::error_code(&err).as_deref() {
+                        Some(code) if TRANSIENT_CODES.contains(&code) => code.to_string(),
+                        _ => return Err(err),
+                    }
+                }
+            },
+        };
         polls += 1;
-        let state = client
-            .generate_credential_report()
-            .send()
-            .await
-            .map_err(|e| aws.error("iam:GenerateCredentialReport", e))?;
-        if state.state() == Some(&ReportStateType::Complete) {
-            break;
-        }
-        if polls >= settings.max_polls {
-            return Err(Error::Aws {
-                operation: "iam:GenerateCredentialReport".into(),
-                code: "PollLimitExceeded".into(),
-                message: format!(
-                    "the report was not COMPLETE after {polls} polls (last state {:?})",
-                    state.state().map(|s| s.as_str())
-                ),
-            });
+        *waited.entry(not_yet.clone()).or_insert(0) += 1;
+        if polls >= settings.max_polls || calls_left == 0 {
+            return Err(poll_limit(polls, &format!("last answer {not_yet}")));
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(settings.max_poll_interval);
     }
-    let report = client
-        .get_credential_report()
-        .send()
-        .await
-        .map_err(|e| aws.error("iam:GetCredentialReport", e))?;
-    let content = report.content().map(|b| b.as_ref().to_vec()).unwrap_or_default();
-    Ok(Downloaded {
-        content,
-        generated_at: report.generated_time().and_then(to_utc),
-        polls,
-    })
+}
+
+fn poll_limit(polls: u32, last: &str) -> Error {
+    Error::Aws {
+        operation: "iam:GenerateCredentialReport".into(),
+        code: "PollLimitExceeded".into(),
+        message: format!("the report was not ready after {polls} polls ({last})"),
+    }
 }
 
 /// Parsed rows of one report, ready for `rows_to_batch` on `iam_credential_report`.
@@ -340,18 +457,18 @@ pub async fn extract_account(
             message,
         })?;
         targets.sink.send(&parsed.rows).await?;
-        Ok::<_, Error>((parsed, report.polls))
+        Ok::<_, Error>((parsed, report.describe()))
     }
     .await;
     match result {
-        Ok((parsed, polls)) if parsed.unreadable_cells > 0 => timer.finish(
+        Ok((parsed, origin)) if parsed.unreadable_cells > 0 => timer.finish(
             status::OK,
             Some(format!(
-                "{} cells were not valid values; kept raw in special_values ({polls} polls)",
+                "{origin}; {} cells were not valid values, kept raw in special_values",
                 parsed.unreadable_cells
             )),
         ),
-        Ok((_, polls)) => timer.finish(status::OK, Some(format!("{polls} polls"))),
+        Ok((_, origin)) => timer.finish(status::OK, Some(origin)),
         Err(err) => timer.fail(&err),
     }
 }

@@ -226,3 +226,110 @@ fn no_message_is_sent_when_every_account_succeeds() {
     ]);
     assert_eq!(proxy.counts()["Publish"], Value::Null, "no Publish call at all");
 }
+
+/// An IAM (Query protocol) error body, as AWS sends it.
+fn iam_error(code: &str, message: &str) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"
+    )
+}
+
+#[test]
+fn capacity_limits_reports_in_progress_expiry_and_throttling_are_waited_out_and_a_young_report_is_kept() {
+    let moto = Moto::start();
+    let names = ["limited", "in-progress", "expired", "throttled", "young"];
+    let accounts: Vec<Value> = names
+        .iter()
+        .map(|name| json!({"name": name, "ou": "Corp", "users": [{"name": format!("{name}-user"), "keys": 1}]}))
+        .collect();
+    let org = moto.seed(&json!({"ous": {"Corp": {}}, "accounts": accounts}));
+    let young_report = "user,arn,user_creation_time,mfa_active\nkept-from-earlier,arn:aws:iam::1:user/kept-from-earlier,2026-01-01T00:00:00+00:00,false\n";
+    let encode = "import base64, sys; print(base64.b64encode(sys.argv[1].encode()).decode())";
+    let output = python_command().args(["-c", encode, young_report]).output().unwrap();
+    let content = String::from_utf8(output.stdout).unwrap().trim().to_string();
+    let generated = (chrono::Utc::now() - chrono::Duration::minutes(90)).format("%Y-%m-%dT%H:%M:%SZ");
+    let young_body = format!(
+        "<GetCredentialReportResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><GetCredentialReportResult><Content>{content}</Content><ReportFormat>text/csv</ReportFormat><GeneratedTime>{generated}</GeneratedTime></GetCredentialReportResult><ResponseMetadata><RequestId>proxy</RequestId></ResponseMetadata></GetCredentialReportResponse>"
+    );
+    let proxy = FaultProxy::start(&moto.url());
+    proxy.set_rules(json!([
+        {"action": "GenerateCredentialReport", "account": org.account("limited"), "fault": "respond", "status": 409,
+         "body": iam_error("LimitExceeded", "No more capacity to launch new report generation tasks"), "times": 2},
+        {"action": "GetCredentialReport", "account": org.account("in-progress"), "fault": "respond", "status": 404,
+         "body": iam_error("ReportInProgress", "Report is still being generated"), "times": 2},
+        {"action": "GetCredentialReport", "account": org.account("expired"), "fault": "respond", "status": 410,
+         "body": iam_error("ReportExpired", "The credential report has expired"), "times": 1},
+        {"action": "GenerateCredentialReport", "account": org.account("throttled"), "fault": "throttle",
+         "code": "Throttling", "times": 2},
+        {"action": "GetCredentialReport", "account": org.account("young"), "fault": "respond", "body": young_body},
+        {"action": "GenerateCredentialReport", "account": org.account("young"), "fault": "deny"},
+    ]));
+    let lake = tempfile::tempdir().unwrap();
+    run_ok(&[
+        "run",
+        "--ou-id",
+        &org.ou("Corp"),
+        "--endpoint-url",
+        &proxy.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+        "--max-retries",
+        "1",
+        "--report-max-polls",
+        "6",
+    ]);
+    let rows = query(
+        lake.path(),
+        "SELECT account_id, status, message FROM account_status WHERE stage = 'credential_report'",
+    );
+    let message = |name: &str| {
+        let row = rows
+            .iter()
+            .find(|r| r["account_id"] == json!(org.account(name)))
+            .unwrap_or_else(|| panic!("{name} has a credential_report outcome: {rows:?}"));
+        assert_eq!(row["status"], json!("ok"), "{name}: {row}");
+        row["message"].as_str().unwrap().to_string()
+    };
+    assert!(
+        message("limited").contains("LimitExceeded x2"),
+        "{}",
+        message("limited")
+    );
+    assert!(
+        message("in-progress").contains("ReportInProgress x2"),
+        "{}",
+        message("in-progress")
+    );
+    assert!(
+        message("expired").starts_with("the last report had expired; generated a new one"),
+        "{}",
+        message("expired")
+    );
+    assert!(
+        message("throttled").contains("Throttling x1"),
+        "{}",
+        message("throttled")
+    );
+    assert!(
+        message("young").starts_with("reused the report generated") && message("young").contains("(90 min old)"),
+        "{}",
+        message("young")
+    );
+    let users = query(
+        lake.path(),
+        "SELECT account_id, user FROM iam_credential_report WHERE NOT is_root ORDER BY account_id",
+    );
+    for name in names {
+        let expected = if name == "young" {
+            "kept-from-earlier".to_string()
+        } else {
+            format!("{name}-user")
+        };
+        assert!(
+            users
+                .iter()
+                .any(|r| r["account_id"] == json!(org.account(name)) && r["user"] == json!(expected)),
+            "{name}: {users:?}"
+        );
+    }
+}
