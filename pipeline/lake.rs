@@ -60,6 +60,8 @@ pub struct S3Options {
     pub kms_key_id: Option<String>,
     /// Account that must own the bucket (sent as `x-amz-expected-bucket-owner`).
     pub expected_bucket_owner: Option<String>,
+    /// Retries of a failed S3 call (the run's `max_retries`).
+    pub max_retries: u32,
 }
 
 impl S3Options {
@@ -71,6 +73,7 @@ impl S3Options {
             sse: config.sse.clone(),
             kms_key_id: config.kms_key_id.clone(),
             expected_bucket_owner: config.expected_bucket_owner.clone(),
+            max_retries: config.max_retries,
         }
     }
 }

@@ -1,40 +1,83 @@
 //! The S3 object store behind an `s3://` warehouse, authenticated with the same
 //! credential chain as the AWS SDK clients (environment, profile, SSO, container, IMDS).
+//!
+//! The SDK caches credentials in its clients, not in the provider chain itself, so the
+//! store keeps its own copy and asks the chain again only shortly before it expires; S3
+//! calls retry as often as the run's `max_retries` says.
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use object_store::ClientOptions;
 use object_store::ObjectStore;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, AwsCredential};
 use object_store::client::CredentialProvider;
+use object_store::{BackoffConfig, ClientOptions, RetryConfig};
 
 use crate::error::{Error, Result};
 use crate::lake::S3Options;
 
-/// Adapts the SDK's credential provider (which caches and refreshes) to `object_store`.
+/// Credentials are renewed when less than this is left of them (or half their lifetime,
+/// for sessions shorter than twice this).
+const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+
+/// Adapts the SDK's credential provider chain to `object_store`, caching what it returns
+/// until shortly before it expires.
 #[derive(Debug)]
-struct SdkCredentials(SharedCredentialsProvider);
+struct SdkCredentials {
+    provider: SharedCredentialsProvider,
+    cached: tokio::sync::Mutex<Option<Cached>>,
+}
+
+#[derive(Debug)]
+struct Cached {
+    credential: Arc<AwsCredential>,
+    fetched_at: SystemTime,
+    expires_at: Option<SystemTime>,
+}
+
+impl Cached {
+    /// True while the credential may still be handed out at `now`.
+    fn fresh(&self, now: SystemTime) -> bool {
+        let Some(expires_at) = self.expires_at else {
+            return true;
+        };
+        let lifetime = expires_at.duration_since(self.fetched_at).unwrap_or_default();
+        let margin = REFRESH_BEFORE_EXPIRY.min(lifetime / 2);
+        now + margin < expires_at
+    }
+}
 
 #[async_trait]
 impl CredentialProvider for SdkCredentials {
     type Credential = AwsCredential;
 
     async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        let mut cached = self.cached.lock().await;
+        let now = SystemTime::now();
+        if let Some(current) = cached.as_ref().filter(|c| c.fresh(now)) {
+            return Ok(current.credential.clone());
+        }
         let credentials = self
-            .0
+            .provider
             .provide_credentials()
             .await
             .map_err(|e| object_store::Error::Generic {
                 store: "S3",
                 source: Box::new(e),
             })?;
-        Ok(Arc::new(AwsCredential {
+        let credential = Arc::new(AwsCredential {
             key_id: credentials.access_key_id().to_string(),
             secret_key: credentials.secret_access_key().to_string(),
             token: credentials.session_token().map(str::to_string),
-        }))
+        });
+        *cached = Some(Cached {
+            credential: credential.clone(),
+            fetched_at: now,
+            expires_at: credentials.expiry(),
+        });
+        Ok(credential)
     }
 }
 
@@ -53,7 +96,8 @@ pub async fn store(
             .with_allow_http(endpoint.starts_with("http://"));
     }
     match (options.sse.as_deref(), &options.kms_key_id) {
-        (Some("aws:kms"), key) => builder = builder.with_sse_kms_encryption(key.clone().unwrap_or_default()),
+        // Without a key id only the encryption type is sent: S3 then uses the AWS managed key.
+        (Some("aws:kms"), Some(key)) => builder = builder.with_sse_kms_encryption(key.clone()),
         (Some(other), _) => {
             let key: AmazonS3ConfigKey = "aws_server_side_encryption"
                 .parse()
@@ -79,9 +123,56 @@ pub async fn store(
                 .with_allow_http(allow_http),
         );
     }
+    builder = builder.with_retry(RetryConfig {
+        max_retries: options.max_retries as usize,
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(20),
+            base: 2.0,
+        },
+        retry_timeout: Duration::from_secs(180),
+    });
     if let Some(provider) = aws.and_then(|sdk| sdk.credentials_provider()) {
-        builder = builder.with_credentials(Arc::new(SdkCredentials(provider)));
+        builder = builder.with_credentials(Arc::new(SdkCredentials {
+            provider,
+            cached: tokio::sync::Mutex::new(None),
+        }));
     }
     let store = builder.build().map_err(|e| Error::lake(format!("s3://{bucket}"), e))?;
     Ok(Arc::new(store))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(lifetime: Option<Duration>) -> Cached {
+        let fetched_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        Cached {
+            credential: Arc::new(AwsCredential {
+                key_id: "k".into(),
+                secret_key: "s".into(),
+                token: None,
+            }),
+            fetched_at,
+            expires_at: lifetime.map(|l| fetched_at + l),
+        }
+    }
+
+    #[test]
+    fn credentials_are_kept_until_shortly_before_they_expire() {
+        let hour = cached(Some(Duration::from_secs(3600)));
+        let at = |secs| hour.fetched_at + Duration::from_secs(secs);
+        assert!(hour.fresh(at(0)));
+        assert!(hour.fresh(at(3600 - 301)), "kept until five minutes are left");
+        assert!(!hour.fresh(at(3600 - 299)));
+        let short = cached(Some(Duration::from_secs(60)));
+        assert!(
+            short.fresh(short.fetched_at + Duration::from_secs(29)),
+            "half the lifetime"
+        );
+        assert!(!short.fresh(short.fetched_at + Duration::from_secs(31)));
+        let forever = cached(None);
+        assert!(forever.fresh(forever.fetched_at + Duration::from_secs(10_000_000)));
+    }
 }

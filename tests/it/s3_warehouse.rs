@@ -3,7 +3,19 @@
 use serde_json::json;
 
 use crate::discovery::foreign_org;
-use crate::support::{Moto, assert_one_line_error, python_command, query_with, run_ok, run_orglake};
+use crate::support::{
+    FaultProxy, Moto, assert_one_line_error, orglake, python_command, query_with, run_ok, run_orglake,
+};
+
+/// Creates `bucket` in moto.
+fn make_bucket(moto: &Moto, bucket: &str) {
+    let script = "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])";
+    let output = python_command()
+        .args(["-c", script, &moto.url(), bucket])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
 
 #[test]
 fn an_s3_warehouse_is_written_and_queried_like_a_local_one() {
@@ -81,4 +93,97 @@ print(json.dumps({"objects": len(keys), "sse": sorted({h.get("ServerSideEncrypti
     );
     let bad = run_orglake(&["run", "--warehouse", warehouse, "--kms-key-id", &key]);
     assert_one_line_error(&bad, 1, &["--kms-key-id", "aws:kms"]);
+}
+
+#[test]
+fn container_credentials_are_fetched_a_handful_of_times_and_s3_calls_follow_the_configured_retries() {
+    let moto = Moto::start();
+    moto.seed(&foreign_org());
+    make_bucket(&moto, "fargate-lake");
+    let proxy = FaultProxy::start(&moto.url());
+    let on_fargate = |args: &[&str]| {
+        let mut command = orglake();
+        command
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", proxy.credentials_url())
+            .args(args);
+        command.output().unwrap()
+    };
+    let warehouse = "s3://fargate-lake/lake";
+    let output = on_fargate(&["run", "--endpoint-url", &proxy.url(), "--warehouse", warehouse]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let objects = proxy
+        .requests()
+        .iter()
+        .filter(|r| r["method"] == json!("PUT") && r["path"].as_str().unwrap().starts_with("/fargate-lake/"))
+        .count();
+    let fetches = proxy.counts()["__credentials"].as_u64().unwrap();
+    assert!(objects >= 10, "the run wrote its lake: {objects} objects");
+    assert!(
+        (1..=3).contains(&fetches),
+        "{fetches} credential fetches for {objects} objects: the store caches them"
+    );
+
+    proxy.set_rules(json!([{"contains": "/account_status/", "fault": "error500"}]));
+    let output = on_fargate(&[
+        "run",
+        "--endpoint-url",
+        &proxy.url(),
+        "--warehouse",
+        warehouse,
+        "--max-retries",
+        "2",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "the lake is not writable: a fatal run");
+    assert_eq!(
+        proxy.hits()["0"],
+        json!(3),
+        "one attempt and the two configured retries of the failing PUT"
+    );
+}
+
+#[test]
+fn sse_kms_without_a_key_id_sends_only_the_encryption_type() {
+    let moto = Moto::start();
+    moto.seed(&foreign_org());
+    make_bucket(&moto, "managed-key");
+    let proxy = FaultProxy::start(&moto.url());
+    run_ok(&[
+        "run",
+        "--endpoint-url",
+        &proxy.url(),
+        "--warehouse",
+        "s3://managed-key/lake",
+        "--sse",
+        "aws:kms",
+    ]);
+    let uploads: Vec<serde_json::Value> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            let path = r["path"].as_str().unwrap();
+            path.starts_with("/managed-key/")
+                && ((r["method"] == json!("PUT") && !path.contains("partNumber="))
+                    || (r["method"] == json!("POST") && path.contains("uploads")))
+        })
+        .collect();
+    assert!(uploads.len() >= 10, "{} uploads", uploads.len());
+    for upload in &uploads {
+        let headers: std::collections::BTreeMap<String, String> = upload["headers"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.to_lowercase(), v.as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(
+            headers.get("x-amz-server-side-encryption").map(String::as_str),
+            Some("aws:kms"),
+            "{upload}"
+        );
+        assert!(
+            !headers.contains_key("x-amz-server-side-encryption-aws-kms-key-id"),
+            "no key id header, not even an empty one: {upload}"
+        );
+    }
 }

@@ -399,6 +399,21 @@ impl FaultProxy {
     pub fn counts(&self) -> Value {
         serde_json::from_str(&http_get(self.port, "/__proxy/counts").expect("proxy counts")).unwrap()
     }
+
+    /// How often each rule (by its index in the last `set_rules`, as a string) applied.
+    pub fn hits(&self) -> Value {
+        serde_json::from_str(&http_get(self.port, "/__proxy/hits").expect("proxy hits")).unwrap()
+    }
+
+    /// Method, path and headers of each request forwarded so far.
+    pub fn requests(&self) -> Vec<Value> {
+        serde_json::from_str(&http_get(self.port, "/__proxy/requests").expect("proxy requests")).unwrap()
+    }
+
+    /// The proxy's container credential endpoint (counted as `__credentials`).
+    pub fn credentials_url(&self) -> String {
+        format!("{}/__proxy/credentials", self.url())
+    }
 }
 
 impl Drop for FaultProxy {

@@ -18,7 +18,16 @@ rule matches it. Rules (JSON list, re-read on every request so a test can change
      "times": 3,                      # optional: only the first N matching calls are affected
      "delay_ms": 50}                  # for "delay" (then forwarded)
 
-Counts of requests per action are served at GET /__proxy/counts (JSON).
+Counts of requests per action are served at GET /__proxy/counts (JSON), how often each rule
+(by index) applied at GET /__proxy/hits, and the method, path and headers of every forwarded
+request at GET /__proxy/requests.
+
+GET /__proxy/credentials is a container credential endpoint (as ECS and Fargate serve at
+AWS_CONTAINER_CREDENTIALS_FULL_URI); each fetch is counted as "__credentials".
+
+A rule {"action": "AssumeRole", "fault": "short_session", "seconds": 20} forwards the call
+but makes the session expire after that many seconds: the answer's Expiration says so, and
+any later request signed with that session's key is answered ExpiredToken, as AWS does.
 """
 import argparse
 import http.client
@@ -33,6 +42,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 COUNTS = {}
 HITS = {}
 KEY_ACCOUNTS = {}  # access key id of an assumed-role session -> account id
+KEY_EXPIRY = {}  # access key id of a short session -> time.time() it expires
+REQUESTS = []  # method, path and headers of each forwarded request (last 5000)
 COUNTS_LOCK = threading.Lock()
 
 XML_ERROR = """<?xml version="1.0" encoding="UTF-8"?>
@@ -64,13 +75,24 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        if self.path == "/__proxy/counts":
+        if self.path in ("/__proxy/counts", "/__proxy/hits", "/__proxy/requests"):
             with COUNTS_LOCK:
-                return self.reply(200, json.dumps(COUNTS).encode(), "application/json")
+                served = {"/__proxy/counts": COUNTS, "/__proxy/hits": HITS, "/__proxy/requests": REQUESTS}[self.path]
+                return self.reply(200, json.dumps(served).encode(), "application/json")
+        if self.path == "/__proxy/credentials":
+            return self.serve_credentials()
         action = action_of(self.headers, self.path, body)
         account = account_of(self.headers, action, body)
         with COUNTS_LOCK:
             COUNTS[action] = COUNTS.get(action, 0) + 1
+        key = signing_key(self.headers)
+        with COUNTS_LOCK:
+            expired = key in KEY_EXPIRY and time.time() >= KEY_EXPIRY[key]
+            if expired:
+                COUNTS["__expired_rejected"] = COUNTS.get("__expired_rejected", 0) + 1
+        if expired:
+            return self.error_reply(400, "ExpiredToken", "The security token included in the request is expired", action)
+        short_session = None
         for index, rule in enumerate(load_rules(self.server.rules_path)):
             if rule.get("action") not in (None, action):
                 continue
@@ -81,13 +103,15 @@ class Handler(BaseHTTPRequestHandler):
                 continue
             if random.random() >= rule.get("rate", 1.0):
                 continue
-            if "times" in rule:
-                with COUNTS_LOCK:
-                    used = HITS.get(index, 0)
-                    if used >= rule["times"]:
-                        continue
-                    HITS[index] = used + 1
+            with COUNTS_LOCK:
+                used = HITS.get(index, 0)
+                if used >= rule.get("times", float("inf")):
+                    continue
+                HITS[index] = used + 1
             fault = rule["fault"]
+            if fault == "short_session":
+                short_session = rule.get("seconds", 20)
+                break
             if fault == "delay":
                 time.sleep(rule.get("delay_ms", 50) / 1000)
                 break
@@ -104,12 +128,32 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error_reply(400, rule.get("code", "Throttling"), "Rate exceeded", action)
             if fault == "deny":
                 return self.error_reply(403, rule.get("code", "AccessDenied"), "injected: not authorized to perform " + action, action)
-        payload = self.forward(body)
+        with COUNTS_LOCK:
+            REQUESTS.append({"method": self.command, "path": self.path, "headers": dict(self.headers.items())})
+            del REQUESTS[:-5000]
+        rewrite = None
+        if short_session is not None:
+            expires = time.time() + short_session
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires)).encode()
+            rewrite = lambda payload: re.sub(rb"<Expiration>[^<]+</Expiration>", b"<Expiration>" + stamp + b"</Expiration>", payload)
+        payload = self.forward(body, rewrite)
         if action == "AssumeRole" and account:
             key = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", payload or b"")
             if key:
                 with COUNTS_LOCK:
                     KEY_ACCOUNTS[key.group(1).decode()] = account
+                    if short_session is not None:
+                        KEY_EXPIRY[key.group(1).decode()] = expires
+
+    def serve_credentials(self):
+        with COUNTS_LOCK:
+            COUNTS["__credentials"] = COUNTS.get("__credentials", 0) + 1
+        expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        payload = json.dumps({
+            "AccessKeyId": "testing", "SecretAccessKey": "testing", "Token": "container-token",
+            "Expiration": expiration,
+        }).encode()
+        return self.reply(200, payload, "application/json")
 
     def error_reply(self, status, code, message, action):
         if self.headers.get("X-Amz-Target"):
@@ -127,13 +171,15 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def forward(self, body):
+    def forward(self, body, rewrite=None):
         upstream = urllib.parse.urlparse(self.server.upstream)
         conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=120)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
         conn.request(self.command, self.path, body=body, headers=headers)
         response = conn.getresponse()
         payload = response.read()
+        if rewrite is not None:
+            payload = rewrite(payload)
         self.send_response(response.status)
         for key, value in response.getheaders():
             if key.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
@@ -147,15 +193,21 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 
 
+def signing_key(headers):
+    """The access key id that signed a request (None when unsigned)."""
+    key = re.search(r"Credential=([A-Z0-9]+)/", headers.get("Authorization") or "")
+    return key.group(1) if key else None
+
+
 def account_of(headers, action, body):
     """The account a request acts in: the role's account for AssumeRole, else the account of
     the assumed-role session whose access key signed it (None when unknown)."""
     if action == "AssumeRole":
         match = re.search(r"RoleArn=arn%3Aaws%3Aiam%3A%3A(\d{12})", body.decode("utf-8", "replace"))
         return match.group(1) if match else None
-    key = re.search(r"Credential=([A-Z0-9]+)/", headers.get("Authorization") or "")
+    key = signing_key(headers)
     with COUNTS_LOCK:
-        return KEY_ACCOUNTS.get(key.group(1)) if key else None
+        return KEY_ACCOUNTS.get(key) if key else None
 
 
 def load_rules(path):
