@@ -20,8 +20,8 @@ use crate::batch::rows_to_batch;
 use crate::config::{Config, TagConfig};
 use crate::error::{Error, Result};
 use crate::extract::ec2::ec2_client;
-use crate::scan::assume_role;
 use crate::schema::table;
+use crate::session::AccountSession;
 use crate::status::{StageOutcome, status};
 
 /// Stage name of tagging in `account_status`.
@@ -217,8 +217,8 @@ async fn apply_account(
     planned: Vec<&PlanRow>,
 ) -> (Vec<ActionRow>, StageOutcome) {
     let timer = StageOutcome::start(account, STAGE, None);
-    let credentials = match assume_role(aws, config, account).await {
-        Ok(credentials) => credentials,
+    let session = match AccountSession::assume(aws, config, account).await {
+        Ok(session) => session,
         Err(err) => {
             let rows = planned
                 .iter()
@@ -227,7 +227,7 @@ async fn apply_account(
             return (rows, timer.fail(&err));
         }
     };
-    let sdk = aws.for_account(credentials, None);
+    let sdk = aws.for_account(session.provider(), None);
     let mut groups: BTreeMap<(&str, &str), Vec<&PlanRow>> = BTreeMap::new();
     for p in &planned {
         groups

@@ -10,7 +10,6 @@
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
-use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_sts::config::retry::RetryPartition;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -99,14 +98,11 @@ impl AwsContext {
         aws_sdk_sts::Client::new(&self.base)
     }
 
-    /// Configuration for one member account: its credentials and the given region; the
-    /// HTTP client is shared with every other account. Service clients built from it get
-    /// a retry partition of their own with [`AwsContext::retry_partition`].
-    pub fn for_account(&self, credentials: Credentials, region: Option<&str>) -> SdkConfig {
-        let mut builder = self
-            .base
-            .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(credentials));
+    /// Configuration for one member account: its credentials (a renewing session) and the
+    /// given region; the HTTP client is shared with every other account. Service clients
+    /// built from it get a retry partition of their own with [`AwsContext::retry_partition`].
+    pub fn for_account(&self, credentials: SharedCredentialsProvider, region: Option<&str>) -> SdkConfig {
+        let mut builder = self.base.to_builder().credentials_provider(credentials);
         if let Some(region) = region {
             builder = builder.region(Region::new(region.to_string()));
         }
@@ -119,7 +115,7 @@ impl AwsContext {
     }
 
     /// STS client for a member account.
-    pub fn account_sts(&self, account_id: &str, credentials: Credentials) -> aws_sdk_sts::Client {
+    pub fn account_sts(&self, account_id: &str, credentials: SharedCredentialsProvider) -> aws_sdk_sts::Client {
         let sdk = self.for_account(credentials, None);
         let conf = aws_sdk_sts::config::Builder::from(&sdk)
             .retry_partition(Self::retry_partition("sts", account_id))
@@ -134,6 +130,24 @@ impl AwsContext {
     {
         classify(operation, &self.endpoint_label(), err)
     }
+}
+
+/// Credentials fetched at `fetched_at` are renewed when less than this is left of them, or
+/// half their lifetime for sessions shorter than twice this.
+pub const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+
+/// True when credentials fetched at `fetched_at` and expiring at `expires_at` (never, when
+/// `None`) should be renewed at `now`.
+pub fn renewal_due(
+    fetched_at: std::time::SystemTime,
+    expires_at: Option<std::time::SystemTime>,
+    now: std::time::SystemTime,
+) -> bool {
+    let Some(expires_at) = expires_at else {
+        return false;
+    };
+    let lifetime = expires_at.duration_since(fetched_at).unwrap_or_default();
+    now + RENEW_BEFORE_EXPIRY.min(lifetime / 2) >= expires_at
 }
 
 /// Turns an SDK error into the library error.

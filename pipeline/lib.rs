@@ -24,6 +24,7 @@ pub mod run;
 pub mod s3;
 pub mod scan;
 pub mod schema;
+pub mod session;
 pub mod shard;
 pub mod sink;
 pub mod status;

@@ -18,10 +18,6 @@ use object_store::{BackoffConfig, ClientOptions, RetryConfig};
 use crate::error::{Error, Result};
 use crate::lake::S3Options;
 
-/// Credentials are renewed when less than this is left of them (or half their lifetime,
-/// for sessions shorter than twice this).
-const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
-
 /// Adapts the SDK's credential provider chain to `object_store`, caching what it returns
 /// until shortly before it expires.
 #[derive(Debug)]
@@ -40,12 +36,7 @@ struct Cached {
 impl Cached {
     /// True while the credential may still be handed out at `now`.
     fn fresh(&self, now: SystemTime) -> bool {
-        let Some(expires_at) = self.expires_at else {
-            return true;
-        };
-        let lifetime = expires_at.duration_since(self.fetched_at).unwrap_or_default();
-        let margin = REFRESH_BEFORE_EXPIRY.min(lifetime / 2);
-        now + margin < expires_at
+        !crate::aws::renewal_due(self.fetched_at, self.expires_at, now)
     }
 }
 

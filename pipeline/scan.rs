@@ -1,7 +1,7 @@
 //! Per-account fan-out: assume the role in each account, with bounded concurrency, and
 //! run the extraction stages with the account's credentials.
 
-use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use futures::{StreamExt, stream};
 use tracing::{Span, warn};
 use tracing_indicatif::span_ext::IndicatifSpanExt;
@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::extract::credential_report::{self, ReportSettings, ReportTargets};
 use crate::extract::ec2::{self, Ec2Settings, Ec2Sinks};
 use crate::extract::iam_users::{self, IamSettings};
+use crate::session::AccountSession;
 use crate::sink::Sink;
 use crate::status::{StageOutcome, status};
 
@@ -26,9 +27,6 @@ pub mod stage {
     /// The account was listed but not scanned (not ACTIVE).
     pub const DISCOVER: &str = "discover";
 }
-
-/// Session name shown in the member account's CloudTrail.
-const SESSION_NAME: &str = "orglake";
 
 /// Scans every account (active ones only), at most `config.max_concurrency` at a time,
 /// and returns every stage outcome. A failing account never fails the scan.
@@ -93,10 +91,10 @@ async fn scan_account(
     let id = &account.account_id;
     let mut outcomes = Vec::new();
     let timer = StageOutcome::start(id, stage::ASSUME_ROLE, None);
-    let credentials = match assume_role(aws, config, id).await {
-        Ok(credentials) => {
+    let session = match AccountSession::assume(aws, config, id).await {
+        Ok(session) => {
             outcomes.push(timer.finish(status::OK, None));
-            credentials
+            session
         }
         Err(err) => {
             warn!(account = %id, error = %err, "cannot assume role; account skipped");
@@ -105,13 +103,13 @@ async fn scan_account(
         }
     };
     let timer = StageOutcome::start(id, stage::IDENTITY, None);
-    if let Err(err) = check_identity(aws, id, credentials.clone()).await {
+    if let Err(err) = check_identity(aws, id, session.provider()).await {
         warn!(account = %id, error = %err, "assumed session does not work");
         outcomes.push(timer.fail(&err));
         return outcomes;
     }
     outcomes.push(timer.finish(status::OK, None));
-    let sdk = aws.for_account(credentials, None);
+    let sdk = aws.for_account(session.provider(), None);
     let (settings, sinks) = &sources.ec2;
     let (iam_settings, iam_sink) = &sources.iam_users;
     let (report_settings, report_targets) = &sources.credential_report;
@@ -127,34 +125,7 @@ async fn scan_account(
     outcomes
 }
 
-/// Assumes the configured role in `account_id`.
-pub async fn assume_role(aws: &AwsContext, config: &Config, account_id: &str) -> Result<Credentials> {
-    let role_arn = format!("arn:aws:iam::{account_id}:role/{}", config.role_name);
-    let mut request = aws
-        .sts()
-        .assume_role()
-        .role_arn(&role_arn)
-        .role_session_name(SESSION_NAME);
-    if let Some(external_id) = &config.external_id {
-        request = request.external_id(external_id);
-    }
-    let response = request.send().await.map_err(|e| aws.error("sts:AssumeRole", e))?;
-    let c = response.credentials().ok_or_else(|| Error::Aws {
-        operation: "sts:AssumeRole".into(),
-        code: "NoCredentials".into(),
-        message: format!("AssumeRole on {role_arn} returned no credentials"),
-    })?;
-    let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
-    Ok(Credentials::new(
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token().to_string()),
-        expiry,
-        "orglake-assume-role",
-    ))
-}
-
-async fn check_identity(aws: &AwsContext, account_id: &str, credentials: Credentials) -> Result<()> {
+async fn check_identity(aws: &AwsContext, account_id: &str, credentials: SharedCredentialsProvider) -> Result<()> {
     let identity = aws
         .account_sts(account_id, credentials)
         .get_caller_identity()

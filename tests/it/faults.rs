@@ -356,3 +356,54 @@ fn a_region_denied_by_policy_is_skipped_unless_asked_to_fail_and_a_role_denied_e
     assert_eq!(code, Some(3), "{status:?}");
     assert!(status.iter().all(|s| s["status"] == json!("auth_failed")), "{status:?}");
 }
+
+#[test]
+fn a_member_session_that_expires_while_its_report_is_generated_is_renewed() {
+    let moto = Moto::start();
+    let org = moto.seed(&json!({
+        "ous": {"Ops": {}},
+        "accounts": [
+            {"name": "slow", "ou": "Ops", "users": [{"name": "ann", "keys": 1}],
+             "instances": [{"region": "us-east-1", "state": "running"}]},
+            {"name": "quick", "ou": "Ops", "users": [{"name": "ben"}]}
+        ]
+    }));
+    let slow = org.account("slow");
+    let proxy = FaultProxy::start(&moto.url());
+    // Every session lasts 20 s, and the slow account's first report request takes 22 s: its
+    // next calls need a renewed session, as a long IAM stage does on AWS after an hour.
+    proxy.set_rules(json!([
+        {"action": "AssumeRole", "fault": "short_session", "seconds": 20},
+        {"action": "GenerateCredentialReport", "account": slow, "fault": "delay", "delay_ms": 22000, "times": 1}
+    ]));
+    let lake = tempfile::tempdir().unwrap();
+    run_ok(&[
+        "run",
+        "--ou-id",
+        &org.ou("Ops"),
+        "--endpoint-url",
+        &proxy.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ]);
+    let counts = proxy.counts();
+    assert_eq!(
+        counts.get("__expired_rejected"),
+        None,
+        "no call used an expired session: {counts}"
+    );
+    assert!(
+        counts["AssumeRole"].as_u64().unwrap() >= 3,
+        "the slow account's session was renewed: {counts}"
+    );
+    let failed = query(
+        lake.path(),
+        "SELECT account_id, stage, status FROM account_status WHERE status NOT IN ('ok', 'no_data')",
+    );
+    assert!(failed.is_empty(), "{failed:?}");
+    let users = query(
+        lake.path(),
+        &format!("SELECT user FROM iam_credential_report WHERE account_id = '{slow}' AND user = 'ann'"),
+    );
+    assert_eq!(users.len(), 1, "the slow account's report arrived");
+}
