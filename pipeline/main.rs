@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             // One line: the library's messages already carry their cause.
-            let message = err.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            let message = orglake::notify::one_line(&err.to_string());
             eprintln!("error: {message}");
             ExitCode::from(EXIT_ERROR)
         }

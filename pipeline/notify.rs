@@ -1,5 +1,6 @@
 //! Notification: one SNS message per run listing the accounts that failed and why; none
-//! when everything succeeded.
+//! when everything succeeded. A run that stops before its commit sends one message with
+//! its error instead.
 
 use std::fmt::Write;
 
@@ -48,6 +49,27 @@ pub fn failure_message(run_id: &str, organization_id: &str, failures: &[StageOut
     }
     // SNS subjects: ASCII, at most 100 characters.
     Some((subject.chars().take(100).collect(), body))
+}
+
+/// The subject and body of the message for a run that stopped before its commit.
+pub fn fatal_message(run_id: &str, config: &crate::config::Config, err: &crate::Error) -> (String, String) {
+    let error = one_line(&err.to_string());
+    let subject = format!("orglake: run {run_id} failed");
+    let scope = config.scope.ids().join(",");
+    let body = format!(
+        "orglake run {run_id} stopped before its commit and exited 1.\n\n\
+         error: {error}\n\n\
+         scope: {scope}\nshard: {}\nwarehouse: {}\n\n\
+         Nothing of this run is visible in the lake: the previous snapshot stays current. \
+         Fix the cause and run again (a re-run is safe).\n",
+        config.shard, config.warehouse,
+    );
+    (subject.chars().take(100).collect(), body)
+}
+
+/// A message on one line, as the binary prints errors.
+pub fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Publishes the failure message to `topic_arn` (in the topic's region).

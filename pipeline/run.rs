@@ -144,15 +144,35 @@ pub async fn open_lake(config: &Config, aws: &AwsContext) -> Result<Lake> {
     Lake::open(&config.warehouse, &options, Some(aws.base()), true).await
 }
 
-/// Runs the pipeline once.
+/// Runs the pipeline once. A run that stops before its commit (discovery fails, the lake
+/// is not writable, the manifest cannot be written) publishes its one-line error to the
+/// SNS topic, when one is configured, and returns the error.
 pub async fn run(config: &Config) -> Result<RunReport> {
     let started_at = Utc::now();
+    let run_id = new_run_id(started_at);
+    let aws = AwsContext::load(config).await?;
+    match run_with(config, &aws, &run_id, started_at).await {
+        Ok(report) => Ok(report),
+        Err(err) => {
+            if let Some(topic) = &config.sns_topic_arn {
+                let (subject, body) = notify::fatal_message(&run_id, config, &err);
+                match notify::publish(&aws, topic, &subject, &body).await {
+                    Ok(id) => info!(topic = %topic, message_id = %id, "fatal-run notification sent"),
+                    Err(publish) => tracing::error!(error = %publish, "could not publish the fatal-run notification"),
+                }
+            }
+            Err(err)
+        }
+    }
+}
+
+async fn run_with(config: &Config, aws: &AwsContext, run_id: &str, started_at: DateTime<Utc>) -> Result<RunReport> {
+    let run_id = run_id.to_string();
     let as_of = config.as_of.unwrap_or(started_at);
     let snapshot_date = as_of.format("%Y-%m-%d").to_string();
-    let run_id = new_run_id(started_at);
     info!(run_id, snapshot_date, as_of = %as_of.to_rfc3339_opts(SecondsFormat::Secs, true), "run starting");
 
-    let aws = AwsContext::load(config).await?;
+    let aws = aws.clone();
     let lake = open_lake(config, &aws).await?;
     // Held until the run has written its last file, so that vacuum leaves it alone.
     let lease = crate::lease::Lease::take(&lake, &run_id).await?;

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, boto3_lines, python_command, query, run_ok, run_orglake};
+use crate::support::{FaultProxy, Moto, SnsInbox, boto3_lines, python_command, query, run_ok, run_orglake};
 
 fn report_org() -> Value {
     json!({
@@ -124,19 +124,7 @@ fn parsed_rows_and_raw_copies_match_what_boto3_downloads() {
 fn a_report_that_never_completes_fails_after_the_poll_limit_and_one_sns_message_names_it() {
     let moto = Moto::start();
     let org = moto.seed(&report_org());
-    let setup = r#"
-import boto3, json, sys
-sns = boto3.client("sns", endpoint_url=sys.argv[1], region_name="us-east-1")
-sqs = boto3.client("sqs", endpoint_url=sys.argv[1], region_name="us-east-1")
-topic = sns.create_topic(Name="orglake-failures")["TopicArn"]
-queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
-print(json.dumps({"topic": topic, "queue": queue}))
-"#;
-    let output = python_command().args(["-c", setup, &moto.url()]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let created: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let inbox = SnsInbox::create(&moto);
 
     let stuck = org.account("stuck");
     let proxy = FaultProxy::start(&moto.url());
@@ -156,7 +144,7 @@ print(json.dumps({"topic": topic, "queue": queue}))
         "--report-max-polls",
         "4",
         "--sns-topic-arn",
-        created["topic"].as_str().unwrap(),
+        &inbox.topic,
     ]);
     assert_eq!(
         output.status.code(),
@@ -186,19 +174,9 @@ print(json.dumps({"topic": topic, "queue": queue}))
         "4 polls for the stuck account, 2 for each other"
     );
 
-    let receive = r#"
-import boto3, json, sys
-sqs = boto3.client("sqs", endpoint_url=sys.argv[1], region_name="us-east-1")
-messages = sqs.receive_message(QueueUrl=sys.argv[2], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-print(json.dumps([json.loads(m["Body"]) for m in messages]))
-"#;
-    let output = python_command()
-        .args(["-c", receive, &moto.url(), created["queue"].as_str().unwrap()])
-        .output()
-        .unwrap();
-    let messages: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let messages = inbox.take();
     assert_eq!(messages.len(), 1, "one message per run: {messages:?}");
-    let body = messages[0]["Message"].as_str().unwrap();
+    let body = &messages[0].1;
     assert!(body.contains(&stuck) && body.contains("PollLimitExceeded"), "{body}");
     assert!(
         !body.contains(&org.account("people")),

@@ -1,7 +1,7 @@
 //! Bad input ends with one clear error line and a non-zero exit, never a panic.
 
 use crate::discovery::foreign_org;
-use crate::support::{FaultProxy, Moto, assert_one_line_error, orglake, query, run_orglake};
+use crate::support::{FaultProxy, Moto, SnsInbox, assert_one_line_error, orglake, python_command, query, run_orglake};
 use serde_json::json;
 
 #[test]
@@ -117,4 +117,71 @@ fn denied_accounts_are_recorded_and_the_run_is_partial() {
         json!(7),
         "one AssumeRole per active account; a denial is not retried"
     );
+}
+
+#[test]
+fn a_fatal_run_publishes_its_one_line_error_to_the_topic() {
+    let moto = Moto::start();
+    moto.seed(&foreign_org());
+    let inbox = SnsInbox::create(&moto);
+    let lake = tempfile::tempdir().unwrap();
+    let local = lake.path().to_str().unwrap();
+    let fatal = |endpoint: &str, args: &[&str]| {
+        let mut all = vec!["run", "--endpoint-url", endpoint, "--sns-topic-arn", &inbox.topic];
+        all.extend_from_slice(args);
+        let output = run_orglake(&all);
+        let line = assert_one_line_error(&output, 1, &[]);
+        let messages = inbox.take();
+        assert_eq!(messages.len(), 1, "one message for the fatal run: {messages:?}");
+        let (subject, body) = messages[0].clone();
+        assert!(
+            subject.starts_with("orglake: run ") && subject.ends_with(" failed"),
+            "{subject}"
+        );
+        // The first 100 characters: moto rewrites anything that looks like a RequestId in what it serves.
+        let error: String = line.trim_start_matches("error: ").chars().take(100).collect();
+        assert!(
+            body.contains(&format!("error: {error}")),
+            "the body carries the error line {error:?}: {body}"
+        );
+        body
+    };
+
+    let body = fatal(&moto.url(), &["--ou-id", "ou-zzzz-zzzzzzzz", "--warehouse", local]);
+    assert!(
+        body.contains("ou-zzzz-zzzzzzzz") && body.contains("was not found"),
+        "discovery: {body}"
+    );
+
+    let file = lake.path().join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let not_writable = file.join("lake");
+    let body = fatal(&moto.url(), &["--warehouse", not_writable.to_str().unwrap()]);
+    assert!(body.contains("a-file"), "lake not writable: {body}");
+
+    let make_bucket = "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket='alerts-lake')";
+    let output = python_command()
+        .args(["-c", make_bucket, &moto.url()])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let proxy = FaultProxy::start(&moto.url());
+    proxy.set_rules(json!([{"contains": "/alerts-lake/lake/runs/", "fault": "error500"}]));
+    let body = fatal(
+        &proxy.url(),
+        &["--warehouse", "s3://alerts-lake/lake", "--max-retries", "0"],
+    );
+    assert!(body.contains("runs/"), "manifest PUT: {body}");
+
+    let output = run_orglake(&[
+        "run",
+        "--endpoint-url",
+        &moto.url(),
+        "--sns-topic-arn",
+        &inbox.topic,
+        "--warehouse",
+        local,
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(inbox.take().is_empty(), "a clean run sends nothing");
 }

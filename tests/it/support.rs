@@ -422,3 +422,62 @@ impl Drop for FaultProxy {
         let _ = self.child.wait();
     }
 }
+
+/// An SNS topic in moto with an SQS queue subscribed to it, to read back what orglake sends.
+pub struct SnsInbox {
+    endpoint: String,
+    /// The topic's ARN, for `--sns-topic-arn`.
+    pub topic: String,
+    queue: String,
+}
+
+impl SnsInbox {
+    /// Creates the topic `orglake-alerts` and the subscribed queue `inbox` in moto.
+    pub fn create(moto: &Moto) -> SnsInbox {
+        let setup = r#"
+import boto3, json, sys
+sns = boto3.client("sns", endpoint_url=sys.argv[1], region_name="us-east-1")
+sqs = boto3.client("sqs", endpoint_url=sys.argv[1], region_name="us-east-1")
+topic = sns.create_topic(Name="orglake-alerts")["TopicArn"]
+queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+print(json.dumps({"topic": topic, "queue": queue}))
+"#;
+        let output = python_command().args(["-c", setup, &moto.url()]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let created: Value = serde_json::from_slice(&output.stdout).unwrap();
+        SnsInbox {
+            endpoint: moto.url(),
+            topic: created["topic"].as_str().unwrap().to_string(),
+            queue: created["queue"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// The messages (subject and body) that arrived since the last call; each is deleted.
+    pub fn take(&self) -> Vec<(String, String)> {
+        let receive = r#"
+import boto3, json, sys
+sqs = boto3.client("sqs", endpoint_url=sys.argv[1], region_name="us-east-1")
+messages = sqs.receive_message(QueueUrl=sys.argv[2], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+for m in messages:
+    sqs.delete_message(QueueUrl=sys.argv[2], ReceiptHandle=m["ReceiptHandle"])
+print(json.dumps([json.loads(m["Body"]) for m in messages]))
+"#;
+        let output = python_command()
+            .args(["-c", receive, &self.endpoint, &self.queue])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let messages: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+        messages
+            .iter()
+            .map(|m| {
+                (
+                    m["Subject"].as_str().unwrap_or_default().to_string(),
+                    m["Message"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+}
