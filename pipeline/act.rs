@@ -228,20 +228,20 @@ async fn apply_account(
         }
     };
     let sdk = aws.for_account(session.provider(), None);
-    let mut groups: BTreeMap<(&str, &str), Vec<&PlanRow>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, &str, &str), Vec<&PlanRow>> = BTreeMap::new();
     for p in &planned {
         groups
-            .entry((&p.region, p.new_value.as_deref().unwrap_or_default()))
+            .entry((&p.region, &p.tag_key, p.new_value.as_deref().unwrap_or_default()))
             .or_default()
             .push(p);
     }
     let mut rows = Vec::new();
     let mut first_error = None;
-    for ((region, value), members) in groups {
+    for ((region, key, value), members) in groups {
         let client = ec2_client(&sdk, account, Some(region));
         for chunk in members.chunks(RESOURCES_PER_CALL) {
             let ids: Vec<String> = chunk.iter().map(|p| p.instance_id.clone()).collect();
-            let tag = Tag::builder().key(&config.tagging.key).value(value).build();
+            let tag = Tag::builder().key(key).value(value).build();
             let result = client
                 .create_tags()
                 .set_resources(Some(ids))

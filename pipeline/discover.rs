@@ -12,9 +12,7 @@ use tracing::{debug, info};
 use crate::aws::AwsContext;
 use crate::config::Scope;
 use crate::error::{Error, Result};
-
-/// The tag key whose value becomes the `owner_tag` column.
-pub const OWNER_TAG_KEY: &str = "owner";
+use crate::extract::tag_value;
 
 /// Organizations calls run at most this many at a time: its request limits are low.
 const ORGANIZATIONS_CONCURRENCY: usize = 4;
@@ -64,8 +62,14 @@ pub struct Discovery {
     pub accounts: Vec<AccountRecord>,
 }
 
-/// Finds every account in `scope`, with OU paths and tags.
-pub async fn discover(aws: &AwsContext, scope: &Scope, expected_org: Option<&str>) -> Result<Discovery> {
+/// Finds every account in `scope`, with OU paths and tags; `owner_key` names the tag whose
+/// value becomes `owner_tag` (matched exactly, else ignoring case).
+pub async fn discover(
+    aws: &AwsContext,
+    scope: &Scope,
+    expected_org: Option<&str>,
+    owner_key: &str,
+) -> Result<Discovery> {
     let client = aws.organizations();
     let org = client
         .describe_organization()
@@ -107,7 +111,7 @@ pub async fn discover(aws: &AwsContext, scope: &Scope, expected_org: Option<&str
     accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     accounts.dedup_by(|a, b| a.account_id == b.account_id);
     let accounts = stream::iter(accounts)
-        .map(|account| with_tags(aws, &client, account))
+        .map(|account| with_tags(aws, &client, account, owner_key))
         .buffered(ORGANIZATIONS_CONCURRENCY)
         .try_collect::<Vec<_>>()
         .await?;
@@ -301,7 +305,12 @@ fn record(account: &Account, ou_id: &str, ou_path: &str) -> AccountRecord {
     }
 }
 
-async fn with_tags(aws: &AwsContext, client: &Client, mut account: AccountRecord) -> Result<AccountRecord> {
+async fn with_tags(
+    aws: &AwsContext,
+    client: &Client,
+    mut account: AccountRecord,
+    owner_key: &str,
+) -> Result<AccountRecord> {
     let tags: Vec<_> = client
         .list_tags_for_resource()
         .resource_id(&account.account_id)
@@ -315,6 +324,6 @@ async fn with_tags(aws: &AwsContext, client: &Client, mut account: AccountRecord
         .iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect();
-    account.owner_tag = account.tags.get(OWNER_TAG_KEY).cloned();
+    account.owner_tag = tag_value(&account.tags, owner_key).cloned();
     Ok(account)
 }

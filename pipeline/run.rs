@@ -176,7 +176,13 @@ async fn run_with(config: &Config, aws: &AwsContext, run_id: &str, started_at: D
     let lake = open_lake(config, &aws).await?;
     // Held until the run has written its last file, so that vacuum leaves it alone.
     let lease = crate::lease::Lease::take(&lake, &run_id).await?;
-    let mut discovery = discover(&aws, &config.scope, config.organization_id.as_deref()).await?;
+    let mut discovery = discover(
+        &aws,
+        &config.scope,
+        config.organization_id.as_deref(),
+        &config.tagging.key,
+    )
+    .await?;
     if config.shard.is_partial() {
         let in_org = discovery.accounts.len();
         discovery

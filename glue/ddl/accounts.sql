@@ -9,7 +9,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `orglake`.`raw_accounts` (
   `joined_at` timestamp COMMENT 'When the account joined the organization (UTC).',
   `ou_id` string COMMENT 'Id of the OU (or root) that is the account''s direct parent.',
   `ou_path` string COMMENT 'Slash-joined names from the root to the parent OU, for example Root/Workloads/Prod.',
-  `owner_tag` string COMMENT 'Value of the account''s `owner` tag, if any.',
+  `owner_tag` string COMMENT 'Value of the account''s owner tag: the `tag_key` setting (default `owner`), key matched exactly, else ignoring case.',
   `tags` map<string,string> COMMENT 'All tags of the account.',
   `scanned` boolean COMMENT 'False for accounts that are listed but never scanned (not ACTIVE).',
   `run_id` string COMMENT 'Id of the run that wrote the row.'

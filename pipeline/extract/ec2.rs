@@ -11,7 +11,7 @@ use tracing::debug;
 
 use crate::aws::AwsContext;
 use crate::error::Result;
-use crate::extract::{tag_value, to_utc};
+use crate::extract::{tag_entry, tag_value, to_utc};
 use crate::sink::Sink;
 use crate::status::{StageOutcome, status};
 
@@ -68,6 +68,7 @@ pub struct InstanceRow {
     tenancy: Option<String>,
     tags: BTreeMap<String, String>,
     owner_tag: Option<String>,
+    owner_tag_key: Option<String>,
     name_tag: Option<String>,
 }
 
@@ -406,6 +407,7 @@ fn instance_row(account_id: &str, region: &str, i: &Instance, owner_key: &str) -
         lifecycle: i.instance_lifecycle().map(|l| l.as_str().to_string()),
         tenancy: i.placement().and_then(|p| p.tenancy()).map(|t| t.as_str().to_string()),
         owner_tag: tag_value(&tags, owner_key).cloned(),
+        owner_tag_key: tag_entry(&tags, owner_key).map(|(key, _)| key.clone()),
         name_tag: tag_value(&tags, "Name").cloned(),
         tags,
     })

@@ -6,7 +6,8 @@
 WITH decided AS (
   SELECT
     i.account_id, i.region, i.instance_id, i.state AS instance_state,
-    p.tag_key,
+    -- The key the instance already carries (in its own case) is rewritten, not doubled.
+    coalesce(i.owner_tag_key, p.tag_key) AS tag_key,
     i.owner_tag AS old_value,
     trim(a.owner_tag) AS account_owner,
     CASE

@@ -278,3 +278,84 @@ fn a_tag_written_to_aws_is_audited_in_a_committed_run_even_when_the_process_dies
         vec![json!({"n": 2})]
     );
 }
+
+#[test]
+fn a_capitalised_tag_key_reads_the_account_tag_in_any_case_and_rewrites_the_key_an_instance_carries() {
+    let moto = Moto::start();
+    let instance = |tags: Value| json!({"region": "us-east-1", "state": "running", "tags": tags});
+    let org = moto.seed(&json!({
+        "ous": {"Fleet": {}},
+        "accounts": [
+            {"name": "alpha", "ou": "Fleet", "tags": {"Owner": "alice@example.com"}, "instances": [
+                instance(json!({"Name": "untagged"})),
+                instance(json!({"Name": "stale", "OWNER": "bob@example.com"})),
+                instance(json!({"Name": "exact", "Owner": "carol@example.com"}))
+            ]},
+            {"name": "lower", "ou": "Fleet", "tags": {"owner": "dave@example.com"}, "instances": [
+                instance(json!({"Name": "lower-untagged"}))
+            ]}
+        ]
+    }));
+    let lake = tempfile::tempdir().unwrap();
+    let output = run_orglake(&[
+        "tag",
+        "--ou-id",
+        &org.ou("Fleet"),
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+        "--tag-key",
+        "Owner",
+        "--tag-overwrite",
+        "true",
+        "--apply",
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let owners = query(
+        lake.path(),
+        "SELECT account_name, owner_tag FROM latest_accounts ORDER BY account_name",
+    );
+    assert_eq!(
+        owners,
+        vec![
+            json!({"account_name": "alpha", "owner_tag": "alice@example.com"}),
+            json!({"account_name": "lower", "owner_tag": "dave@example.com"})
+        ],
+        "the account tag is read with the configured key, in any case"
+    );
+    let accounts = [org.account("alpha"), org.account("lower")];
+    let tags: BTreeMap<String, Value> = boto3_lines("ec2_view.py", &[&moto.url(), &accounts.join(","), "us-east-1"])
+        .into_iter()
+        .map(|v| (v["tags"]["Name"].as_str().unwrap().to_string(), v["tags"].clone()))
+        .collect();
+    let owner_keys = |name: &str| -> Vec<(String, Value)> {
+        tags[name]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("owner"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    assert_eq!(
+        owner_keys("untagged"),
+        vec![("Owner".into(), json!("alice@example.com"))]
+    );
+    assert_eq!(
+        owner_keys("stale"),
+        vec![("OWNER".into(), json!("alice@example.com"))],
+        "the key the instance carries is rewritten, no second owner tag"
+    );
+    assert_eq!(owner_keys("exact"), vec![("Owner".into(), json!("alice@example.com"))]);
+    assert_eq!(
+        owner_keys("lower-untagged"),
+        vec![("Owner".into(), json!("dave@example.com"))]
+    );
+    let written = query(
+        lake.path(),
+        "SELECT tag_key FROM latest_tag_actions WHERE mode = 'applied' ORDER BY tag_key",
+    );
+    assert_eq!(written.len(), 4, "{written:?}");
+    assert!(written.iter().any(|r| r["tag_key"] == json!("OWNER")), "{written:?}");
+}
