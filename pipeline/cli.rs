@@ -38,9 +38,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan the organization and write one snapshot to the lake.
-    Run(ConfigArgs),
+    Run(RunArgs),
     /// Scan like `run`, and plan owner tags (stored in tag_actions); write them with --apply.
-    Tag(ConfigArgs),
+    Tag(RunArgs),
     /// Run SQL over every complete run in the lake.
     Query(QueryArgs),
     /// Concatenate one table's complete runs over a date range into one CSV or Parquet file.
@@ -62,57 +62,125 @@ pub enum Command {
     },
 }
 
-/// Flags of `orglake vacuum`.
-#[derive(Debug, Args)]
-pub struct VacuumArgs {
-    /// Only runs that started more than this many hours ago (a run still writing is
-    /// never touched).
-    #[arg(long, default_value_t = 24)]
-    pub older_than_hours: u32,
-    /// Which lake, and how to reach it; `--apply` deletes the files (without it they are
-    /// only listed).
-    #[command(flatten)]
-    pub config: ConfigArgs,
+/// A group of flags that sets configuration keys. Each command takes only the groups it
+/// uses, so a flag another command owns is refused by the parser, not silently ignored.
+trait FlagGroup {
+    /// Puts the flags that were given into the flag layer.
+    fn set(&self, flags: &mut ConfigLayers);
+    /// Applies flags that are not configuration keys (actions such as `--apply`).
+    fn finish(&self, _config: &mut Config) {}
 }
 
-/// Flags of `orglake bench-load`.
-#[derive(Debug, Args)]
-pub struct BenchLoadArgs {
-    /// Accounts in the synthetic organization.
-    #[arg(long, default_value_t = 1000)]
-    pub org_accounts: usize,
-    /// EC2 instances.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub instances: usize,
-    /// IAM users (each also a credential-report line).
-    #[arg(long, default_value_t = 500_000)]
-    pub users: usize,
-    /// Where to write, and the other settings.
-    #[command(flatten)]
-    pub config: ConfigArgs,
+/// Merges the config file < environment < the given flag groups, and validates the result.
+fn resolve(lake: &LakeArgs, groups: &[&dyn FlagGroup], env: impl Fn(&str) -> Option<String>) -> Result<Config> {
+    let file = match &lake.config {
+        Some(path) => ConfigLayers::from_file(path)?,
+        None => ConfigLayers::default(),
+    };
+    let mut flags = ConfigLayers::default();
+    lake.set(&mut flags);
+    for group in groups {
+        group.set(&mut flags);
+    }
+    let mut config = file.overlay(ConfigLayers::from_env(env)).overlay(flags).resolve()?;
+    for group in groups {
+        group.finish(&mut config);
+    }
+    Ok(config)
 }
 
-/// `orglake glue` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum GlueCommand {
-    /// Write the Glue table inputs and Athena DDL derived from schemas/ into a folder.
-    Render {
-        /// Where to write (the repository keeps them in glue/).
-        #[arg(long, default_value = "glue")]
-        out: PathBuf,
-    },
-    /// Create or update the Glue database and tables of an S3 lake, with a partition per
-    /// snapshot date of its complete runs.
-    Sync(ConfigArgs),
+/// A single-valued flag as a list of values.
+fn single(value: &Option<String>) -> Vec<String> {
+    value.iter().cloned().collect()
 }
 
-/// Settings shared by every command; each may also come from the config file or the
-/// environment (see the README). Values are validated together, after merging.
+/// Where the lake is and how to reach it: every command that opens a lake takes these.
+/// Each setting may also come from the config file or the environment (see the README).
 #[derive(Debug, Args, Default)]
-pub struct ConfigArgs {
+pub struct LakeArgs {
     /// TOML config file (also ORGLAKE_CONFIG).
     #[arg(long, env = "ORGLAKE_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Lake location: a directory or s3://bucket/prefix (default: ./lake).
+    #[arg(long)]
+    pub warehouse: Option<String>,
+    /// Endpoint for every AWS call, for example an emulator (also AWS_ENDPOINT_URL).
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Region for Organizations, STS and the lake bucket (default: us-east-1).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Account that must own the lake bucket (a bucket in another account, for example).
+    #[arg(long)]
+    pub expected_bucket_owner: Option<String>,
+    /// Retries per AWS call after throttling or a transient error (default: 5).
+    #[arg(long)]
+    pub max_retries: Option<String>,
+}
+
+impl FlagGroup for LakeArgs {
+    fn set(&self, flags: &mut ConfigLayers) {
+        flags.set_flag("warehouse", single(&self.warehouse));
+        flags.set_flag("endpoint_url", single(&self.endpoint_url));
+        flags.set_flag("region", single(&self.region));
+        flags.set_flag("expected_bucket_owner", single(&self.expected_bucket_owner));
+        flags.set_flag("max_retries", single(&self.max_retries));
+    }
+}
+
+/// How lake objects are encrypted: the commands that write a lake take these.
+#[derive(Debug, Args, Default)]
+pub struct EncryptionArgs {
+    /// Server-side encryption of lake objects: AES256 (SSE-S3) or aws:kms (SSE-KMS).
+    #[arg(long)]
+    pub sse: Option<String>,
+    /// KMS key (id, ARN or alias) for --sse aws:kms (default: the AWS managed key).
+    #[arg(long)]
+    pub kms_key_id: Option<String>,
+}
+
+impl FlagGroup for EncryptionArgs {
+    fn set(&self, flags: &mut ConfigLayers) {
+        flags.set_flag("sse", single(&self.sse));
+        flags.set_flag("kms_key_id", single(&self.kms_key_id));
+    }
+}
+
+/// Which snapshot a commit writes.
+#[derive(Debug, Args, Default)]
+pub struct SnapshotArgs {
+    /// The run clock, RFC 3339 or YYYY-MM-DD (default: now); sets the snapshot date.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Days a terminated instance stays in the inventory (default: 15).
+    #[arg(long)]
+    pub terminated_retention_days: Option<String>,
+}
+
+impl FlagGroup for SnapshotArgs {
+    fn set(&self, flags: &mut ConfigLayers) {
+        flags.set_flag("as_of", single(&self.as_of));
+        flags.set_flag("terminated_retention_days", single(&self.terminated_retention_days));
+    }
+}
+
+/// The Glue catalog kept in sync.
+#[derive(Debug, Args, Default)]
+pub struct GlueArgs {
+    /// Glue database kept in sync after each run (S3 warehouses only).
+    #[arg(long)]
+    pub glue_database: Option<String>,
+}
+
+impl FlagGroup for GlueArgs {
+    fn set(&self, flags: &mut ConfigLayers) {
+        flags.set_flag("glue_database", single(&self.glue_database));
+    }
+}
+
+/// What to scan and how.
+#[derive(Debug, Args, Default)]
+pub struct ScanArgs {
     /// Expected organization id; refuse to scan any other (also ORGANIZATION_ID).
     #[arg(long)]
     pub organization_id: Option<String>,
@@ -128,15 +196,6 @@ pub struct ConfigArgs {
     /// External id for AssumeRole, if the role requires one.
     #[arg(long)]
     pub external_id: Option<String>,
-    /// Lake location: a directory or s3://bucket/prefix (default: ./lake).
-    #[arg(long)]
-    pub warehouse: Option<String>,
-    /// Endpoint for every AWS call, for example an emulator (also AWS_ENDPOINT_URL).
-    #[arg(long)]
-    pub endpoint_url: Option<String>,
-    /// Region for Organizations, STS and the lake bucket (default: us-east-1).
-    #[arg(long)]
-    pub region: Option<String>,
     /// Regions to scan, comma-separated (default: every enabled region).
     #[arg(long)]
     pub regions: Option<String>,
@@ -144,9 +203,6 @@ pub struct ConfigArgs {
     /// default false: recorded as skipped, denied_by_policy).
     #[arg(long)]
     pub fail_on_denied_regions: Option<String>,
-    /// The run clock, RFC 3339 or YYYY-MM-DD (default: now); sets the snapshot date.
-    #[arg(long)]
-    pub as_of: Option<String>,
     /// Scan only slice INDEX of COUNT (0-based, e.g. 0/3): account id modulo COUNT. Run
     /// every slice for the same date; the snapshot is complete when all have committed.
     #[arg(long, value_name = "INDEX/COUNT")]
@@ -157,32 +213,38 @@ pub struct ConfigArgs {
     /// Regions scanned at once within one account (default: 8).
     #[arg(long)]
     pub region_concurrency: Option<String>,
-    /// Days a terminated instance stays in the inventory (default: 15).
-    #[arg(long)]
-    pub terminated_retention_days: Option<String>,
     /// GenerateCredentialReport polls before an account's report is given up (default: 45).
     #[arg(long)]
     pub report_max_polls: Option<String>,
-    /// SNS topic to tell about failed accounts, one message per run (default: none).
+    /// SNS topic told about failed accounts and failed runs, one message per run (default: none).
     #[arg(long)]
     pub sns_topic_arn: Option<String>,
-    /// Server-side encryption of lake objects: AES256 (SSE-S3) or aws:kms (SSE-KMS).
-    #[arg(long)]
-    pub sse: Option<String>,
-    /// KMS key (id, ARN or alias) for --sse aws:kms.
-    #[arg(long)]
-    pub kms_key_id: Option<String>,
-    /// Account that must own the lake bucket (a bucket in another account, for example).
-    #[arg(long)]
-    pub expected_bucket_owner: Option<String>,
-    /// Glue database kept in sync after each run (S3 warehouses only).
-    #[arg(long)]
-    pub glue_database: Option<String>,
+}
+
+impl FlagGroup for ScanArgs {
+    fn set(&self, flags: &mut ConfigLayers) {
+        flags.set_flag("organization_id", single(&self.organization_id));
+        flags.set_flag("ou_ids", self.ou_ids.clone());
+        flags.set_flag("accounts", self.accounts.clone());
+        flags.set_flag("role_name", single(&self.role_name));
+        flags.set_flag("external_id", single(&self.external_id));
+        flags.set_flag("regions", single(&self.regions));
+        flags.set_flag("fail_on_denied_regions", single(&self.fail_on_denied_regions));
+        flags.set_flag("shard", single(&self.shard));
+        flags.set_flag("max_concurrency", single(&self.max_concurrency));
+        flags.set_flag("region_concurrency", single(&self.region_concurrency));
+        flags.set_flag("report_max_polls", single(&self.report_max_polls));
+        flags.set_flag("sns_topic_arn", single(&self.sns_topic_arn));
+    }
+}
+
+/// Owner tagging: the plan's rule and whether to act on it.
+#[derive(Debug, Args, Default)]
+pub struct TagArgs {
     /// Plan owner tags in this run (stored in tag_actions; `orglake tag` implies it).
     #[arg(long)]
     pub plan_tags: bool,
-    /// Act: write the planned owner tags (CreateTags), or with `vacuum` delete the files it
-    /// lists. Without it nothing is written to AWS and nothing is deleted.
+    /// Act: write the planned owner tags (CreateTags). Without it nothing is written to AWS.
     #[arg(long)]
     pub apply: bool,
     /// Apply even when the plan exceeds --max-tag-changes.
@@ -209,9 +271,123 @@ pub struct ConfigArgs {
     /// Most tag changes applied in one run (default: 100).
     #[arg(long)]
     pub max_tag_changes: Option<String>,
-    /// Retries per AWS call after throttling or a transient error (default: 5).
+}
+
+impl FlagGroup for TagArgs {
+    fn set(&self, flags: &mut ConfigLayers) {
+        if self.plan_tags || self.apply {
+            flags.set_flag("plan_tags", vec!["true".into()]);
+        }
+        flags.set_flag("tag_key", single(&self.tag_key));
+        flags.set_flag("skip_owner_domains", self.skip_owner_domains.clone());
+        flags.set_flag("tag_include_accounts", self.tag_include_accounts.clone());
+        flags.set_flag("tag_exclude_accounts", self.tag_exclude_accounts.clone());
+        flags.set_flag("tag_include_states", self.tag_include_states.clone());
+        flags.set_flag("tag_overwrite", single(&self.tag_overwrite));
+        flags.set_flag("max_tag_changes", single(&self.max_tag_changes));
+    }
+
+    fn finish(&self, config: &mut Config) {
+        config.tagging.apply = self.apply;
+        config.tagging.allow_many_changes = self.allow_many_tag_changes;
+    }
+}
+
+/// Flags of `orglake run` and `orglake tag`.
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// Where the lake is.
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// How lake objects are encrypted.
+    #[command(flatten)]
+    pub encryption: EncryptionArgs,
+    /// Which snapshot.
+    #[command(flatten)]
+    pub snapshot: SnapshotArgs,
+    /// What to scan.
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// The Glue catalog.
+    #[command(flatten)]
+    pub glue: GlueArgs,
+    /// Owner tagging.
+    #[command(flatten)]
+    pub tags: TagArgs,
+}
+
+impl RunArgs {
+    /// The run's configuration: file < environment < flags, validated.
+    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        resolve(
+            &self.lake,
+            &[&self.encryption, &self.snapshot, &self.scan, &self.glue, &self.tags],
+            env,
+        )
+    }
+}
+
+/// Flags of `orglake vacuum`.
+#[derive(Debug, Args)]
+pub struct VacuumArgs {
+    /// Only runs that started more than this many hours ago (a run still writing is
+    /// never touched).
+    #[arg(long, default_value_t = 24)]
+    pub older_than_hours: u32,
+    /// Delete the files listed; without it they are only listed.
     #[arg(long)]
-    pub max_retries: Option<String>,
+    pub apply: bool,
+    /// Which lake, and how to reach it.
+    #[command(flatten)]
+    pub lake: LakeArgs,
+}
+
+/// Flags of `orglake bench-load`.
+#[derive(Debug, Args)]
+pub struct BenchLoadArgs {
+    /// Accounts in the synthetic organization.
+    #[arg(long, default_value_t = 1000)]
+    pub org_accounts: usize,
+    /// EC2 instances.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub instances: usize,
+    /// IAM users (each also a credential-report line).
+    #[arg(long, default_value_t = 500_000)]
+    pub users: usize,
+    /// Where to write.
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// How lake objects are encrypted.
+    #[command(flatten)]
+    pub encryption: EncryptionArgs,
+    /// Which snapshot.
+    #[command(flatten)]
+    pub snapshot: SnapshotArgs,
+}
+
+/// `orglake glue` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum GlueCommand {
+    /// Write the Glue table inputs and Athena DDL derived from schemas/ into a folder.
+    Render {
+        /// Where to write (the repository keeps them in glue/).
+        #[arg(long, default_value = "glue")]
+        out: PathBuf,
+    },
+    /// Create or update the Glue database and tables of an S3 lake, with a partition per
+    /// snapshot date of its complete runs.
+    Sync(GlueSyncArgs),
+}
+
+/// Flags of `orglake glue sync`.
+#[derive(Debug, Args)]
+pub struct GlueSyncArgs {
+    /// Which lake.
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// Which database.
+    #[command(flatten)]
+    pub glue: GlueArgs,
 }
 
 /// Arguments of `orglake query`.
@@ -232,7 +408,7 @@ pub struct QueryArgs {
     pub format: OutputFormat,
     /// Where the lake is, and how to reach it.
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub lake: LakeArgs,
 }
 
 /// Arguments of `orglake export`.
@@ -255,55 +431,7 @@ pub struct ExportArgs {
     pub out: Option<PathBuf>,
     /// Where the lake is, and how to reach it.
     #[command(flatten)]
-    pub config: ConfigArgs,
-}
-
-impl ConfigArgs {
-    /// Merges file < environment < flags and validates the result.
-    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
-        let file = match &self.config {
-            Some(path) => ConfigLayers::from_file(path)?,
-            None => ConfigLayers::default(),
-        };
-        let mut flags = ConfigLayers::default();
-        let single = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
-        flags.set_flag("organization_id", single(&self.organization_id));
-        flags.set_flag("ou_ids", self.ou_ids.clone());
-        flags.set_flag("accounts", self.accounts.clone());
-        flags.set_flag("role_name", single(&self.role_name));
-        flags.set_flag("external_id", single(&self.external_id));
-        flags.set_flag("warehouse", single(&self.warehouse));
-        flags.set_flag("endpoint_url", single(&self.endpoint_url));
-        flags.set_flag("region", single(&self.region));
-        flags.set_flag("regions", single(&self.regions));
-        flags.set_flag("fail_on_denied_regions", single(&self.fail_on_denied_regions));
-        flags.set_flag("as_of", single(&self.as_of));
-        flags.set_flag("shard", single(&self.shard));
-        flags.set_flag("max_concurrency", single(&self.max_concurrency));
-        flags.set_flag("region_concurrency", single(&self.region_concurrency));
-        flags.set_flag("terminated_retention_days", single(&self.terminated_retention_days));
-        flags.set_flag("report_max_polls", single(&self.report_max_polls));
-        flags.set_flag("sns_topic_arn", single(&self.sns_topic_arn));
-        flags.set_flag("max_retries", single(&self.max_retries));
-        if self.plan_tags || self.apply {
-            flags.set_flag("plan_tags", vec!["true".into()]);
-        }
-        flags.set_flag("glue_database", single(&self.glue_database));
-        flags.set_flag("sse", single(&self.sse));
-        flags.set_flag("kms_key_id", single(&self.kms_key_id));
-        flags.set_flag("expected_bucket_owner", single(&self.expected_bucket_owner));
-        flags.set_flag("tag_key", single(&self.tag_key));
-        flags.set_flag("skip_owner_domains", self.skip_owner_domains.clone());
-        flags.set_flag("tag_include_accounts", self.tag_include_accounts.clone());
-        flags.set_flag("tag_exclude_accounts", self.tag_exclude_accounts.clone());
-        flags.set_flag("tag_include_states", self.tag_include_states.clone());
-        flags.set_flag("tag_overwrite", single(&self.tag_overwrite));
-        flags.set_flag("max_tag_changes", single(&self.max_tag_changes));
-        let mut config = file.overlay(ConfigLayers::from_env(env)).overlay(flags).resolve()?;
-        config.tagging.apply = self.apply;
-        config.tagging.allow_many_changes = self.allow_many_tag_changes;
-        Ok(config)
-    }
+    pub lake: LakeArgs,
 }
 
 /// Opens the configured lake for reading (it must exist).
@@ -331,10 +459,10 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run_and_summarise(&args.resolve(env)?).await,
         Command::Vacuum(args) => {
-            let config = args.config.resolve(env)?;
+            let config = resolve(&args.lake, &[], env)?;
             let lake = open_lake_for_reading(&config).await?;
             let grace = chrono::Duration::hours(i64::from(args.older_than_hours));
-            let report = crate::vacuum::vacuum(&lake, grace, chrono::Utc::now(), args.config.apply).await?;
+            let report = crate::vacuum::vacuum(&lake, grace, chrono::Utc::now(), args.apply).await?;
             for orphan in &report.orphans {
                 println!("{}", orphan.path);
             }
@@ -357,7 +485,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchLoad(args) => {
-            let config = args.config.resolve(env)?;
+            let config = resolve(&args.lake, &[&args.encryption, &args.snapshot], env)?;
             let size = crate::synthetic::SyntheticSize {
                 accounts: args.org_accounts.max(1),
                 instances: args.instances,
@@ -373,7 +501,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             run_and_summarise(&config).await
         }
         Command::Export(args) => {
-            let config = args.config.resolve(env)?;
+            let config = resolve(&args.lake, &[], env)?;
             let lake = open_lake_for_reading(&config).await?;
             let ctx = query::session(&lake).await?;
             let extension = match args.format {
@@ -396,13 +524,13 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Query(args) => {
-            let config = args.config.resolve(env)?;
+            let config = resolve(&args.lake, &[], env)?;
             let lake = open_lake_for_reading(&config).await?;
             let sql = match (&args.sql, &args.file) {
                 (Some(sql), _) => sql.clone(),
-                (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| crate::Error::ConfigFile {
+                (None, Some(path)) => std::fs::read_to_string(path).map_err(|source| crate::Error::SqlFile {
                     path: path.display().to_string(),
-                    message: e.to_string(),
+                    source,
                 })?,
                 (None, None) => unreachable!("clap requires SQL or --file"),
             };
@@ -425,7 +553,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Glue(GlueCommand::Sync(args)) => {
-            let config = args.resolve(env)?;
+            let config = resolve(&args.lake, &[&args.glue], env)?;
             let report = crate::run::sync_catalog(&config).await?;
             println!("{report}");
             Ok(ExitCode::SUCCESS)

@@ -26,6 +26,15 @@ pub enum Error {
         /// Parser or I/O message (names the key and line where it can).
         message: String,
     },
+    /// The SQL file given to `query --file` could not be read.
+    #[error("cannot read SQL file {path}: {source}; check the path given to --file")]
+    SqlFile {
+        /// Path of the file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A schema file in `schemas/` is invalid (a build defect, caught by the tests).
     #[error("schema error: {0}")]
     Schema(String),

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::Config;
 use crate::discover::AccountRecord;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::lake::{Lake, S3Options};
 use crate::run::{Committed, Extracted, commit, new_run_id, open_staging, staging_sink};
 use crate::schema::table;
@@ -53,6 +53,41 @@ pub struct LoadReport {
     pub rows_per_second: f64,
 }
 
+/// The organization id of every synthetic run.
+pub const SYNTHETIC_ORGANIZATION: &str = "o-synthetic0";
+
+/// Fails when the lake holds a run of any organization but the synthetic one: synthetic
+/// rows must never mix with a real inventory.
+async fn refuse_a_real_lake(lake: &Lake, warehouse: &str) -> Result<()> {
+    let ctx = crate::query::session(lake).await?;
+    let sql = format!(
+        "SELECT DISTINCT organization_id FROM raw_runs \
+         WHERE organization_id IS DISTINCT FROM '{SYNTHETIC_ORGANIZATION}' ORDER BY organization_id"
+    );
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    let mut real = Vec::new();
+    for batch in &batches {
+        let column = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
+        let values = column
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .expect("cast to Utf8");
+        real.extend(values.iter().map(|v| v.unwrap_or("(none)").to_string()));
+    }
+    if real.is_empty() {
+        return Ok(());
+    }
+    Err(Error::config(
+        "warehouse",
+        warehouse,
+        format!(
+            "holds runs of organization {}; bench-load writes synthetic data only into an empty lake or one \
+             it wrote itself: give it another --warehouse",
+            real.join(", ")
+        ),
+    ))
+}
+
 /// Stages a synthetic snapshot of `size` and commits it into the configured warehouse.
 pub async fn bench_load(config: &Config, size: SyntheticSize) -> Result<LoadReport> {
     let started_at = Utc::now();
@@ -60,6 +95,7 @@ pub async fn bench_load(config: &Config, size: SyntheticSize) -> Result<LoadRepo
     let snapshot_date = as_of.format("%Y-%m-%d").to_string();
     let run_id = new_run_id(started_at);
     let lake = Lake::open(&config.warehouse, &S3Options::from_config(config), None, true).await?;
+    refuse_a_real_lake(&lake, &config.warehouse).await?;
     let (_staging_dir, staging) = open_staging().await?;
 
     let clock = Instant::now();
@@ -94,7 +130,7 @@ pub async fn bench_load(config: &Config, size: SyntheticSize) -> Result<LoadRepo
         started_at,
         as_of,
         snapshot_date: &snapshot_date,
-        organization_id: "o-synthetic0",
+        organization_id: SYNTHETIC_ORGANIZATION,
         accounts: &accounts,
         outcomes,
         staging: &staging,
@@ -140,7 +176,9 @@ fn account(index: usize) -> AccountRecord {
     AccountRecord {
         account_name: Some(format!("account-{index}")),
         email: Some(format!("aws+{index}@example.com")),
-        arn: Some(format!("arn:aws:organizations::000000000000:account/o-synthetic0/{id}")),
+        arn: Some(format!(
+            "arn:aws:organizations::000000000000:account/{SYNTHETIC_ORGANIZATION}/{id}"
+        )),
         status: Some("ACTIVE".into()),
         joined_method: Some("CREATED".into()),
         joined_at: Some(DateTime::UNIX_EPOCH + Duration::days(19_000 + (index % 365) as i64)),

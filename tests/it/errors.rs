@@ -185,3 +185,108 @@ fn a_fatal_run_publishes_its_one_line_error_to_the_topic() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(inbox.take().is_empty(), "a clean run sends nothing");
 }
+
+#[test]
+fn each_command_accepts_only_its_own_flags() {
+    let lake = tempfile::tempdir().unwrap();
+    let warehouse = lake.path().to_str().unwrap();
+    for (command, flag) in [
+        (vec!["query", "SELECT 1"], vec!["--apply"]),
+        (vec!["query", "SELECT 1"], vec!["--allow-many-tag-changes"]),
+        (vec!["query", "SELECT 1"], vec!["--tag-key", "x"]),
+        (vec!["query", "SELECT 1"], vec!["--ou-id", "ou-ab12-cdef3456"]),
+        (
+            vec![
+                "export",
+                "--table",
+                "accounts",
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2026-01-02",
+            ],
+            vec!["--sse", "AES256"],
+        ),
+        (vec!["vacuum"], vec!["--tag-overwrite", "true"]),
+        (vec!["glue", "sync"], vec!["--as-of", "2026-01-01"]),
+        (vec!["bench-load"], vec!["--apply"]),
+    ] {
+        let mut args = command.clone();
+        args.extend(["--warehouse", warehouse]);
+        args.extend(flag.iter().copied());
+        let output = run_orglake(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?} is refused as a usage error: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("unexpected argument '{}'", flag[0])),
+            "{args:?} names the flag: {stderr}"
+        );
+    }
+    // The commands that own them still take them.
+    for args in [
+        vec!["run", "--apply", "--help"],
+        vec!["tag", "--tag-key", "Owner", "--help"],
+        vec!["vacuum", "--apply", "--help"],
+        vec!["glue", "sync", "--glue-database", "inventory", "--help"],
+    ] {
+        let output = run_orglake(&args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_missing_sql_file_is_named_as_such() {
+    let lake = tempfile::tempdir().unwrap();
+    let output = run_orglake(&[
+        "query",
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+        "--file",
+        "no-such-query.sql",
+    ]);
+    let line = assert_one_line_error(&output, 1, &["cannot read SQL file no-such-query.sql", "--file"]);
+    assert!(!line.contains("config file"), "{line}");
+}
+
+#[test]
+fn bench_load_refuses_a_lake_that_holds_a_real_organization() {
+    let moto = Moto::start();
+    moto.seed(&foreign_org());
+    let lake = tempfile::tempdir().unwrap();
+    let warehouse = lake.path().to_str().unwrap();
+    let output = run_orglake(&["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let organization = query(lake.path(), "SELECT organization_id FROM runs")[0]["organization_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tiny = ["--instances", "20", "--users", "5", "--org-accounts", "2"];
+    let mut args = vec!["bench-load", "--warehouse", warehouse];
+    args.extend(tiny);
+    let output = run_orglake(&args);
+    assert_one_line_error(&output, 1, &["warehouse", &organization, "synthetic"]);
+    assert_eq!(
+        query(lake.path(), "SELECT count(*) AS n FROM raw_runs"),
+        vec![json!({"n": 1})]
+    );
+
+    let synthetic = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let mut args = vec!["bench-load", "--warehouse", synthetic.path().to_str().unwrap()];
+        args.extend(tiny);
+        let output = run_orglake(&args);
+        assert!(
+            output.status.success(),
+            "a synthetic lake takes more synthetic days: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
