@@ -366,6 +366,16 @@ pub struct TagConfig {
 }
 
 impl Config {
+    /// Settings of the EC2 source.
+    pub fn ec2_settings(&self) -> crate::extract::ec2::Ec2Settings {
+        crate::extract::ec2::Ec2Settings {
+            regions: self.regions.clone(),
+            region_concurrency: self.region_concurrency,
+            fail_on_denied_regions: self.fail_on_denied_regions,
+            owner_tag_key: self.tagging.key.clone(),
+        }
+    }
+
     /// Settings of the credential report source.
     pub fn report_settings(&self) -> crate::extract::credential_report::ReportSettings {
         crate::extract::credential_report::ReportSettings {

@@ -13,13 +13,10 @@ use crate::config::Config;
 use crate::discover::{AccountRecord, discover};
 use crate::error::Result;
 use crate::export::{self, ExportNaming};
-use crate::extract::credential_report::ReportTargets;
-use crate::extract::ec2::{Ec2Settings, Ec2Sinks};
-use crate::extract::iam_users::IamSettings;
+use crate::extract::RunOutput;
 use crate::lake::{Lake, MANIFEST_TABLE, S3Options};
 use crate::notify;
 use crate::query;
-use crate::scan::Sources;
 use crate::scan::scan_accounts;
 use crate::schema::table;
 use crate::sink::{self, Sink};
@@ -33,10 +30,6 @@ pub const PAUSE_BEFORE_MANIFEST_ENV: &str = "ORGLAKE_TEST_PAUSE_BEFORE_MANIFEST_
 /// Environment variable that makes a run sleep this many milliseconds after its CreateTags
 /// calls and before it records their outcomes: a hook for crash tests.
 pub const PAUSE_AFTER_TAGS_ENV: &str = "ORGLAKE_TEST_PAUSE_AFTER_TAGS_MS";
-
-/// IAM users of one account whose details are read at once: IAM's request limits are
-/// low, shared by the whole account, and cannot be raised.
-const IAM_USER_CONCURRENCY: usize = 4;
 
 /// Whether every account and stage succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,39 +186,20 @@ async fn run_with(config: &Config, aws: &AwsContext, run_id: &str, started_at: D
 
     // Extraction streams into staging tables in a local temporary directory.
     let (_staging_dir, staging) = open_staging().await?;
-    let (instances, instances_task) = staging_sink(&staging, "ec2_instances_extracted", &run_id)?;
-    let (images, images_task) = staging_sink(&staging, "ec2_images_extracted", &run_id)?;
-    let (users, users_task) = staging_sink(&staging, "iam_users_extracted", &run_id)?;
-    let (reports, reports_task) = staging_sink(&staging, "iam_credential_report_extracted", &run_id)?;
-    let report_targets = ReportTargets {
-        lake: lake.clone(),
-        snapshot_date: snapshot_date.clone(),
-        run_id: run_id.clone(),
-        sink: reports,
-    };
-    let settings = Ec2Settings {
-        regions: config.regions.clone(),
-        region_concurrency: config.region_concurrency,
-        fail_on_denied_regions: config.fail_on_denied_regions,
-        owner_tag_key: config.tagging.key.clone(),
-    };
-    let sources = Sources {
-        ec2: (settings, Ec2Sinks { instances, images }),
-        iam_users: (
-            IamSettings {
-                user_concurrency: IAM_USER_CONCURRENCY,
-                as_of,
-            },
-            users,
-        ),
-        credential_report: (config.report_settings(), report_targets),
-    };
-    let outcomes = scan_accounts(&aws, config, &discovery.accounts, &sources).await;
-    drop(sources); // closes the sinks, so the writer tasks can finish
-    sink::join(instances_task).await?;
-    sink::join(images_task).await?;
-    sink::join(users_task).await?;
-    sink::join(reports_task).await?;
+    let sources = crate::extract::registry(config, as_of);
+    let mut sinks = BTreeMap::new();
+    let mut writers = Vec::new();
+    for table_name in sources.iter().flat_map(|source| source.staged_tables()) {
+        let (sink, writer) = staging_sink(&staging, table_name, &run_id)?;
+        sinks.insert(*table_name, sink);
+        writers.push(writer);
+    }
+    let output = RunOutput::new(lake.clone(), &snapshot_date, &run_id, sinks);
+    let outcomes = scan_accounts(&aws, config, &discovery.accounts, &sources, &output).await;
+    drop(output); // closes the sinks, so the writer tasks can finish
+    for writer in writers {
+        sink::join(writer).await?;
+    }
 
     let extracted = Extracted {
         run_id: &run_id,

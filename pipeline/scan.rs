@@ -1,5 +1,5 @@
 //! Per-account fan-out: assume the role in each account, with bounded concurrency, and
-//! run the extraction stages with the account's credentials.
+//! run every registered source with the account's credentials.
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use futures::{StreamExt, stream};
@@ -10,11 +10,8 @@ use crate::aws::AwsContext;
 use crate::config::Config;
 use crate::discover::AccountRecord;
 use crate::error::{Error, Result};
-use crate::extract::credential_report::{self, ReportSettings, ReportTargets};
-use crate::extract::ec2::{self, Ec2Settings, Ec2Sinks};
-use crate::extract::iam_users::{self, IamSettings};
+use crate::extract::{AccountInput, RunOutput, Source};
 use crate::session::AccountSession;
-use crate::sink::Sink;
 use crate::status::{StageOutcome, status};
 
 /// Stage names recorded in `account_status`.
@@ -34,7 +31,8 @@ pub async fn scan_accounts(
     aws: &AwsContext,
     config: &Config,
     accounts: &[AccountRecord],
-    sources: &Sources,
+    sources: &[Box<dyn Source>],
+    output: &RunOutput,
 ) -> Vec<StageOutcome> {
     let mut outcomes = Vec::new();
     let mut active = Vec::new();
@@ -59,7 +57,7 @@ pub async fn scan_accounts(
         .map(|account| {
             let span = Span::current();
             async move {
-                let result = scan_account(aws, config, account, sources).await;
+                let result = scan_account(aws, config, account, sources, output).await;
                 span.pb_inc(1);
                 result
             }
@@ -71,22 +69,12 @@ pub async fn scan_accounts(
     outcomes
 }
 
-/// The extraction sources run in each account, with where they write.
-#[derive(Clone, Debug)]
-pub struct Sources {
-    /// The EC2 source.
-    pub ec2: (Ec2Settings, Ec2Sinks),
-    /// The IAM users source.
-    pub iam_users: (IamSettings, Sink),
-    /// The credential report source.
-    pub credential_report: (ReportSettings, ReportTargets),
-}
-
 async fn scan_account(
     aws: &AwsContext,
     config: &Config,
     account: &AccountRecord,
-    sources: &Sources,
+    sources: &[Box<dyn Source>],
+    output: &RunOutput,
 ) -> Vec<StageOutcome> {
     let id = &account.account_id;
     let mut outcomes = Vec::new();
@@ -110,17 +98,14 @@ async fn scan_account(
     }
     outcomes.push(timer.finish(status::OK, None));
     let sdk = aws.for_account(session.provider(), None);
-    let (settings, sinks) = &sources.ec2;
-    let (iam_settings, iam_sink) = &sources.iam_users;
-    let (report_settings, report_targets) = &sources.credential_report;
-    let (ec2_outcomes, iam_outcome, report_outcome) = tokio::join!(
-        ec2::extract_account(aws, &sdk, id, settings, sinks),
-        iam_users::extract_account(aws, &sdk, id, iam_settings, iam_sink),
-        credential_report::extract_account(aws, &sdk, id, report_settings, report_targets)
-    );
-    outcomes.extend(ec2_outcomes);
-    outcomes.push(iam_outcome);
-    outcomes.push(report_outcome);
+    let input = AccountInput {
+        aws,
+        sdk: &sdk,
+        account_id: id,
+    };
+    let per_source =
+        futures::future::join_all(sources.iter().map(|source| source.extract_account(input, output))).await;
+    outcomes.extend(per_source.into_iter().flatten());
     tracing::debug!(account = %id, "account scanned");
     outcomes
 }

@@ -409,6 +409,45 @@ mod tests {
     }
 }
 
+/// The credential report source: each account's report, parsed, with a raw copy.
+#[derive(Debug)]
+pub struct CredentialReportSource(pub ReportSettings);
+
+#[async_trait::async_trait]
+impl crate::extract::Source for CredentialReportSource {
+    fn name(&self) -> &'static str {
+        STAGE
+    }
+
+    fn staged_tables(&self) -> &'static [&'static str] {
+        &["iam_credential_report_extracted"]
+    }
+
+    fn actions(&self) -> &'static [&'static str] {
+        &["iam:GetCredentialReport", "iam:GenerateCredentialReport"]
+    }
+
+    async fn extract_account(
+        &self,
+        account: crate::extract::AccountInput<'_>,
+        output: &crate::extract::RunOutput,
+    ) -> Vec<crate::status::StageOutcome> {
+        let outcome = match output.sink("iam_credential_report_extracted") {
+            Ok(sink) => {
+                let targets = ReportTargets {
+                    lake: output.lake.clone(),
+                    snapshot_date: output.snapshot_date.clone(),
+                    run_id: output.run_id.clone(),
+                    sink: sink.clone(),
+                };
+                extract_account(account.aws, account.sdk, account.account_id, &self.0, &targets).await
+            }
+            Err(err) => crate::status::StageOutcome::start(account.account_id, STAGE, None).fail(&err),
+        };
+        vec![outcome]
+    }
+}
+
 /// Where reports go: the raw copy in the lake and the parsed rows to the staging sink.
 #[derive(Clone, Debug)]
 pub struct ReportTargets {

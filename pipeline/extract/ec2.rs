@@ -106,6 +106,45 @@ pub struct Ec2Settings {
     pub fail_on_denied_regions: bool,
 }
 
+/// The EC2 source: instances and images of every scanned region.
+#[derive(Debug)]
+pub struct Ec2Source(pub Ec2Settings);
+
+#[async_trait::async_trait]
+impl crate::extract::Source for Ec2Source {
+    fn name(&self) -> &'static str {
+        STAGE
+    }
+
+    fn staged_tables(&self) -> &'static [&'static str] {
+        &["ec2_instances_extracted", "ec2_images_extracted"]
+    }
+
+    fn actions(&self) -> &'static [&'static str] {
+        &["ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeImages"]
+    }
+
+    async fn extract_account(
+        &self,
+        account: crate::extract::AccountInput<'_>,
+        output: &crate::extract::RunOutput,
+    ) -> Vec<StageOutcome> {
+        let sinks = match (
+            output.sink("ec2_instances_extracted"),
+            output.sink("ec2_images_extracted"),
+        ) {
+            (Ok(instances), Ok(images)) => Ec2Sinks {
+                instances: instances.clone(),
+                images: images.clone(),
+            },
+            (Err(err), _) | (_, Err(err)) => {
+                return vec![StageOutcome::start(account.account_id, STAGE, None).fail(&err)];
+            }
+        };
+        extract_account(account.aws, account.sdk, account.account_id, &self.0, &sinks).await
+    }
+}
+
 /// Reason given for a region whose EC2 calls a service control policy denies.
 pub const DENIED_BY_POLICY: &str = "denied_by_policy";
 

@@ -81,6 +81,50 @@ pub struct UserRow {
     detail_error: Option<String>,
 }
 
+/// Users of one account whose details are read at once: IAM's request limits are low,
+/// shared by the whole account, and cannot be raised.
+pub const USER_CONCURRENCY: usize = 4;
+
+/// The IAM users source: every user with keys, MFA, login profile, groups and tags.
+#[derive(Debug)]
+pub struct IamUsersSource(pub IamSettings);
+
+#[async_trait::async_trait]
+impl crate::extract::Source for IamUsersSource {
+    fn name(&self) -> &'static str {
+        STAGE
+    }
+
+    fn staged_tables(&self) -> &'static [&'static str] {
+        &["iam_users_extracted"]
+    }
+
+    fn actions(&self) -> &'static [&'static str] {
+        &[
+            "iam:ListUsers",
+            "iam:GetAccountAuthorizationDetails",
+            "iam:ListAccessKeys",
+            "iam:GetAccessKeyLastUsed",
+            "iam:ListMFADevices",
+            "iam:GetLoginProfile",
+            "iam:ListSigningCertificates",
+            "iam:ListAccountAliases",
+        ]
+    }
+
+    async fn extract_account(
+        &self,
+        account: crate::extract::AccountInput<'_>,
+        output: &crate::extract::RunOutput,
+    ) -> Vec<StageOutcome> {
+        let outcome = match output.sink("iam_users_extracted") {
+            Ok(sink) => extract_account(account.aws, account.sdk, account.account_id, &self.0, sink).await,
+            Err(err) => StageOutcome::start(account.account_id, STAGE, None).fail(&err),
+        };
+        vec![outcome]
+    }
+}
+
 /// Groups and tags of a user, from GetAccountAuthorizationDetails.
 #[derive(Default, Clone)]
 struct Authorization {
@@ -150,10 +194,13 @@ async fn extract(
         .await
         .map_err(|e| aws.error("iam:ListUsers", e))?;
     let authorization = authorization_details(aws, &client).await?;
-    let rows: Vec<UserRow> = stream::iter(&users)
+    // Owned users: a stream over borrowed ones makes a future that is not provably Send.
+    let client = &client;
+    let rows: Vec<UserRow> = stream::iter(users)
         .map(|user| {
             let auth = authorization.get(user.user_name()).cloned().unwrap_or_default();
-            user_row(aws, &client, account_id, alias.clone(), user, auth, settings.as_of)
+            let alias = alias.clone();
+            async move { user_row(aws, client, account_id, alias, &user, auth, settings.as_of).await }
         })
         .buffer_unordered(settings.user_concurrency)
         .collect()

@@ -1,8 +1,101 @@
-//! Extraction: per-account sources that turn AWS API responses into rows.
+//! Sources: what orglake reads in each member account, turned from AWS API responses
+//! into rows of staged tables.
+//!
+//! Every source implements [`Source`] and is listed once, in [`registry`]; the scan runs
+//! every registered source in every account, the run opens a staging sink for every table
+//! a source declares, and the member policy grants exactly the actions the sources
+//! declare (tested). A new source is a module here, its `schemas/` and `queries/` files,
+//! and one line in [`registry`].
+//!
+//! May import: `aws`, `config`, `error`, `lake`, `schema`, `sink`, `status`, `batch`.
 
 pub mod credential_report;
 pub mod ec2;
 pub mod iam_users;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+
+use crate::aws::AwsContext;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::lake::Lake;
+use crate::sink::Sink;
+use crate::status::StageOutcome;
+
+/// One member account, as a source sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct AccountInput<'a> {
+    /// The run's AWS context (error classification, shared HTTP client).
+    pub aws: &'a AwsContext,
+    /// The account's SDK configuration: its renewing session, the home region.
+    pub sdk: &'a SdkConfig,
+    /// The account id.
+    pub account_id: &'a str,
+}
+
+/// Where the sources of one run write: a staging sink per declared table, and the lake
+/// for raw copies.
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    /// The lake (for raw copies such as credential reports).
+    pub lake: Lake,
+    /// This run's snapshot date.
+    pub snapshot_date: String,
+    /// This run's id.
+    pub run_id: String,
+    sinks: BTreeMap<&'static str, Sink>,
+}
+
+impl RunOutput {
+    /// Output for one run, with a sink per staged table.
+    pub fn new(lake: Lake, snapshot_date: &str, run_id: &str, sinks: BTreeMap<&'static str, Sink>) -> RunOutput {
+        RunOutput {
+            lake,
+            snapshot_date: snapshot_date.to_string(),
+            run_id: run_id.to_string(),
+            sinks,
+        }
+    }
+
+    /// The sink of a staged table the source declared.
+    pub fn sink(&self, table: &str) -> Result<&Sink> {
+        self.sinks.get(table).ok_or_else(|| {
+            Error::Schema(format!(
+                "no staging sink for `{table}`: the source must list it in staged_tables()"
+            ))
+        })
+    }
+}
+
+/// One kind of data read in every member account.
+#[async_trait]
+pub trait Source: Send + Sync + std::fmt::Debug {
+    /// The stage name in `account_status`.
+    fn name(&self) -> &'static str;
+    /// The staged tables it writes (each defined in `schemas/`).
+    fn staged_tables(&self) -> &'static [&'static str];
+    /// The IAM actions it calls in the member account (the member policy grants exactly
+    /// the union of these).
+    fn actions(&self) -> &'static [&'static str];
+    /// Reads one account into the output's sinks; returns its outcomes (never fails: a
+    /// failure is an outcome).
+    async fn extract_account(&self, account: AccountInput<'_>, output: &RunOutput) -> Vec<StageOutcome>;
+}
+
+/// Every source, configured for one run.
+pub fn registry(config: &Config, as_of: chrono::DateTime<chrono::Utc>) -> Vec<Box<dyn Source>> {
+    vec![
+        Box::new(ec2::Ec2Source(config.ec2_settings())),
+        Box::new(iam_users::IamUsersSource(iam_users::IamSettings {
+            user_concurrency: iam_users::USER_CONCURRENCY,
+            as_of,
+        })),
+        Box::new(credential_report::CredentialReportSource(config.report_settings())),
+    ]
+}
 
 use chrono::{DateTime, Utc};
 

@@ -102,3 +102,48 @@ fn the_policies_grant_exactly_the_actions_the_code_calls() {
         "policy misses {missing:?}; grants unused {unused:?}"
     );
 }
+
+/// The actions a source file reports its calls under (`….error("service:Action", …)`).
+fn actions_reported_in(file: &std::path::Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.split("error(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|action| action.contains(':'))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_member_policy_grants_what_the_registered_sources_declare_and_each_declares_what_it_calls() {
+    let config = orglake::config::ConfigLayers::default().resolve().unwrap();
+    let sources = orglake::extract::registry(&config, chrono::Utc::now());
+    assert!(sources.len() >= 3, "the registry lists the sources");
+    let mut declared = BTreeSet::new();
+    for source in &sources {
+        let actions: BTreeSet<String> = source.actions().iter().map(|a| a.to_string()).collect();
+        let module = repo_root()
+            .join("pipeline/extract")
+            .join(format!("{}.rs", source.name()));
+        assert_eq!(
+            actions,
+            actions_reported_in(&module),
+            "source {} declares exactly the calls of {}",
+            source.name(),
+            module.display()
+        );
+        for table in source.staged_tables() {
+            assert!(
+                orglake::schema::table(table).is_ok(),
+                "{table} of {} has a schema",
+                source.name()
+            );
+        }
+        declared.extend(actions);
+    }
+    assert_eq!(
+        declared,
+        policy_actions("member-read-policy.json"),
+        "the member read policy grants exactly what the sources declare"
+    );
+}
