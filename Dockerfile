@@ -15,7 +15,7 @@ WORKDIR /src
 # Dependencies first, so that a source change does not rebuild them: build the locked
 # dependency graph against placeholder sources, then the real ones.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p pipeline && echo 'fn main() {}' > pipeline/main.rs && touch pipeline/lib.rs \
+RUN mkdir -p pipeline/bin && echo 'fn main() {}' > pipeline/bin/main.rs && touch pipeline/lib.rs \
     && cargo build --release --locked --bin orglake \
     && rm -rf pipeline
 COPY pipeline pipeline
@@ -24,7 +24,7 @@ COPY queries queries
 COPY examples examples
 COPY glue glue
 COPY tests/golden tests/golden
-RUN touch pipeline/main.rs pipeline/lib.rs \
+RUN touch pipeline/bin/main.rs pipeline/lib.rs \
     && cargo build --release --locked --bin orglake \
     && strip --strip-all -o /orglake target/release/orglake
 

@@ -123,3 +123,32 @@ impl Error {
         }
     }
 }
+
+/// Error codes that mean "not allowed" rather than "broken": the account is recorded as
+/// `auth_failed`.
+const AUTH_ERROR_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthFailure",
+    "UnauthorizedOperation",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "UnrecognizedClientException",
+    "RegionDisabledException",
+];
+
+impl Error {
+    /// True when the error means the caller is not allowed (or no longer allowed) to act.
+    pub fn is_auth(&self) -> bool {
+        matches!(self, Error::Aws { code, .. } if AUTH_ERROR_CODES.contains(&code.as_str()))
+    }
+
+    /// The AWS error code, if the error has one (`Unreachable` for a transport failure).
+    pub fn code(&self) -> Option<String> {
+        match self {
+            Error::Aws { code, .. } => Some(code.clone()),
+            Error::Unreachable { .. } => Some("Unreachable".to_string()),
+            _ => None,
+        }
+    }
+}

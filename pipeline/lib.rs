@@ -1,36 +1,28 @@
 //! orglake: inventory an AWS Organization into an analytics lake.
 //!
-//! The pipeline runs config -> [`discover`] -> [`scan`] (per account) -> [`lake`] (Parquet
-//! on a local directory or S3, manifest last) and [`query`] reads it back with DataFusion.
-//! See `DESIGN.md` and the README.
+//! The folders are the stages, in data-flow order:
+//! [`config`] -> [`discover`] (Organizations) -> [`scan`] (per account, sharded) ->
+//! [`sources`] (EC2, IAM users, credential reports) -> [`transform`] (DataFusion SQL) ->
+//! [`lake`] (Parquet, CSV, manifest on a directory or S3) -> [`catalog`] (Glue) ->
+//! [`act`] (owner tags) -> [`notify`] (SNS); [`run`] drives them and [`query`] reads the
+//! lake back. Below them all: [`aws`] (SDK clients, sessions, error classes), [`schema`]
+//! (the tables of `schemas/`), [`status`] (the outcome every stage records) and [`error`].
+//! The command line is the binary, in `pipeline/bin/`. See `DESIGN.md` and the README.
 
 pub mod act;
 pub mod aws;
-pub mod batch;
 pub mod catalog;
-pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod error;
-pub mod export;
-pub mod export_range;
-pub mod extract;
 pub mod lake;
-pub mod lease;
-pub mod logging;
 pub mod notify;
 pub mod query;
 pub mod run;
-pub mod s3;
 pub mod scan;
 pub mod schema;
-pub mod session;
-pub mod shard;
-pub mod sink;
+pub mod sources;
 pub mod status;
-pub mod summary;
-pub mod synthetic;
 pub mod transform;
-pub mod vacuum;
 
 pub use error::{Error, Result};

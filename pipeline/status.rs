@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::aws::{error_code, is_auth_error};
 use crate::error::Error;
 
 /// The outcome of one stage for one account (and region, where it applies).
@@ -111,13 +110,13 @@ impl StageTimer {
 
     /// Finishes with an error, classified as `auth_failed` or `error`.
     pub fn fail(self, err: &Error) -> StageOutcome {
-        let status = if is_auth_error(err) {
+        let status = if err.is_auth() {
             status::AUTH_FAILED
         } else {
             status::ERROR
         };
         StageOutcome {
-            error_code: error_code(err),
+            error_code: err.code(),
             ..self.finish(status, Some(err.to_string()))
         }
     }

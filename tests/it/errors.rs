@@ -290,3 +290,35 @@ fn bench_load_refuses_a_lake_that_holds_a_real_organization() {
         );
     }
 }
+
+#[test]
+fn every_subcommand_has_a_consistent_definition() {
+    // In debug builds clap checks a command's whole definition (duplicate flags, bad
+    // defaults, conflicts) when it parses, so `--help` of each subcommand is that check.
+    let help = run_orglake(&["--help"]);
+    let text = String::from_utf8_lossy(&help.stdout).to_string();
+    let commands: Vec<&str> = text
+        .split("Commands:")
+        .nth(1)
+        .unwrap()
+        .split("Options:")
+        .next()
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.len() >= 7, "{commands:?}");
+    for command in commands.iter().copied().chain(["bench-load"]) {
+        let output = run_orglake(&[command, "--help"]);
+        assert!(
+            output.status.success(),
+            "{command} --help: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    for sub in ["render", "sync"] {
+        let output = run_orglake(&["glue", sub, "--help"]);
+        assert!(output.status.success(), "glue {sub} --help");
+    }
+}

@@ -73,7 +73,7 @@ fn a_run_killed_before_its_manifest_is_invisible_and_the_next_run_succeeds() {
     let mut child = orglake()
         .args(["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse])
         .env(orglake::run::PAUSE_BEFORE_MANIFEST_ENV, "60000")
-        .env(orglake::lease::LEASE_TTL_ENV, "3")
+        .env(orglake::lake::lease::LEASE_TTL_ENV, "3")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

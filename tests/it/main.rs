@@ -1,5 +1,6 @@
 //! Integration tests: the real binary against a real AWS emulator (moto server).
 
+mod architecture;
 mod athena_queries;
 mod bad_input;
 mod credential_reports;

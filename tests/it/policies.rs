@@ -117,13 +117,13 @@ fn actions_reported_in(file: &std::path::Path) -> BTreeSet<String> {
 #[test]
 fn the_member_policy_grants_what_the_registered_sources_declare_and_each_declares_what_it_calls() {
     let config = orglake::config::ConfigLayers::default().resolve().unwrap();
-    let sources = orglake::extract::registry(&config, chrono::Utc::now());
+    let sources = orglake::sources::registry(&config, chrono::Utc::now());
     assert!(sources.len() >= 3, "the registry lists the sources");
     let mut declared = BTreeSet::new();
     for source in &sources {
         let actions: BTreeSet<String> = source.actions().iter().map(|a| a.to_string()).collect();
         let module = repo_root()
-            .join("pipeline/extract")
+            .join("pipeline/sources")
             .join(format!("{}.rs", source.name()));
         assert_eq!(
             actions,

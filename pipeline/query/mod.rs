@@ -6,6 +6,10 @@
 //! - `daily_<table>`: per snapshot date and account, that date's latest such run;
 //!
 //! and `raw_<table>` holds every file, including runs that never finished.
+//!
+//! May import: `error`, `lake`, `schema`.
+
+pub mod export_range;
 
 use std::sync::Arc;
 
@@ -25,16 +29,19 @@ use crate::schema::{Table, all_tables};
 pub const RUN_SET_VIEWS: &[(&str, &str)] = &[
     (
         "committed_run_ids",
-        include_str!("../queries/lake/run_sets_committed.sql"),
+        include_str!("../../queries/lake/run_sets_committed.sql"),
     ),
-    ("account_run_ids", include_str!("../queries/lake/run_sets_accounts.sql")),
+    (
+        "account_run_ids",
+        include_str!("../../queries/lake/run_sets_accounts.sql"),
+    ),
     (
         "latest_account_run_ids",
-        include_str!("../queries/lake/run_sets_latest.sql"),
+        include_str!("../../queries/lake/run_sets_latest.sql"),
     ),
     (
         "daily_account_run_ids",
-        include_str!("../queries/lake/run_sets_daily.sql"),
+        include_str!("../../queries/lake/run_sets_daily.sql"),
     ),
 ];
 
@@ -42,16 +49,16 @@ pub const RUN_SET_VIEWS: &[(&str, &str)] = &[
 /// table's name), by the prefix of the view they make: per account, the rows of the run
 /// that the run-set views pick. Written in SQL that both DataFusion and Athena accept.
 pub const ACCOUNT_VIEW_TEMPLATES: &[(&str, &str)] = &[
-    ("", include_str!("../queries/lake/table_committed.sql")),
-    ("latest_", include_str!("../queries/lake/table_latest.sql")),
-    ("daily_", include_str!("../queries/lake/table_daily.sql")),
+    ("", include_str!("../../queries/lake/table_committed.sql")),
+    ("latest_", include_str!("../../queries/lake/table_latest.sql")),
+    ("daily_", include_str!("../../queries/lake/table_daily.sql")),
 ];
 
 /// View templates of the manifest (`runs`, one row per run, no account).
 pub const MANIFEST_VIEW_TEMPLATES: &[(&str, &str)] = &[
-    ("", include_str!("../queries/lake/table_committed.sql")),
-    ("latest_", include_str!("../queries/lake/manifest_latest.sql")),
-    ("daily_", include_str!("../queries/lake/manifest_daily.sql")),
+    ("", include_str!("../../queries/lake/table_committed.sql")),
+    ("latest_", include_str!("../../queries/lake/manifest_latest.sql")),
+    ("daily_", include_str!("../../queries/lake/manifest_daily.sql")),
 ];
 
 /// One view over the lake: its name and the SELECT it stands for.
@@ -222,7 +229,7 @@ pub fn render(batches: &[RecordBatch], format: OutputFormat) -> Result<String> {
         OutputFormat::Csv => {
             let mut out = Vec::new();
             for (i, batch) in batches.iter().enumerate() {
-                out.extend(crate::export::csv_bytes(batch, i == 0)?);
+                out.extend(crate::lake::export::csv_bytes(batch, i == 0)?);
             }
             String::from_utf8(out).map_err(|e| Error::Schema(e.to_string()))
         }

@@ -118,7 +118,7 @@ mod tests {
             accounts_ok: 35,
             accounts_failed: 1,
             accounts_skipped: 1,
-            shard: crate::shard::Shard { index: 1, count: 3 },
+            shard: crate::config::shard::Shard { index: 1, count: 3 },
             failures: vec![failure],
             stage_accounts,
             table_rows: [("accounts".to_string(), 37), ("ec2_instances".to_string(), 120)]

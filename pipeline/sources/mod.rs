@@ -7,7 +7,7 @@
 //! declare (tested). A new source is a module here, its `schemas/` and `queries/` files,
 //! and one line in [`registry`].
 //!
-//! May import: `aws`, `config`, `error`, `lake`, `schema`, `sink`, `status`, `batch`.
+//! May import: `aws`, `config`, `error`, `lake`, `schema`, `status`.
 
 pub mod credential_report;
 pub mod ec2;
@@ -22,7 +22,7 @@ use crate::aws::AwsContext;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
-use crate::sink::Sink;
+use crate::lake::sink::Sink;
 use crate::status::StageOutcome;
 
 /// One member account, as a source sees it.
@@ -102,19 +102,4 @@ use chrono::{DateTime, Utc};
 /// Converts an SDK timestamp to UTC; `None` when it is out of chrono's range.
 pub fn to_utc(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
-}
-
-/// Finds a tag value by key, matching the key exactly first and then ignoring ASCII case
-/// (`Owner`, `OWNER`); `None` when absent.
-pub fn tag_value<'a>(tags: &'a std::collections::BTreeMap<String, String>, key: &str) -> Option<&'a String> {
-    tag_entry(tags, key).map(|(_, value)| value)
-}
-
-/// The tag whose key is `key` (exactly, else ignoring ASCII case), with its key as written.
-pub fn tag_entry<'a>(
-    tags: &'a std::collections::BTreeMap<String, String>,
-    key: &str,
-) -> Option<(&'a String, &'a String)> {
-    tags.get_key_value(key)
-        .or_else(|| tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
 }

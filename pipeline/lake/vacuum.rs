@@ -140,7 +140,7 @@ pub async fn vacuum(lake: &Lake, grace: chrono::Duration, now: DateTime<Utc>, ap
         .collect();
     let exports = ExportKeys::of(runs.iter());
     let cutoff = now - grace;
-    let (leased, expired_leases) = crate::lease::leases(lake, &files, now).await?;
+    let (leased, expired_leases) = crate::lake::lease::leases(lake, &files, now).await?;
     let mut orphans = Vec::new();
     let mut recent_files_kept = 0;
     for file in &files {

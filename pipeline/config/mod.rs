@@ -3,6 +3,11 @@
 //! Every value is collected as raw text together with where it came from, then validated in
 //! one place, so an error always names the key as the user wrote it (file key, environment
 //! variable or flag) and says how to fix it.
+//!
+//! May import: `error`.
+
+pub mod shard;
+pub mod sources;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -315,7 +320,7 @@ pub struct Config {
     /// The run clock; `None` means now.
     pub as_of: Option<DateTime<Utc>>,
     /// The slice of the accounts this run scans (`--shard i/n`); the whole by default.
-    pub shard: crate::shard::Shard,
+    pub shard: crate::config::shard::Shard,
     /// Accounts scanned at once.
     pub max_concurrency: usize,
     /// Regions scanned at once within one account (on top of `max_concurrency`).
@@ -367,8 +372,8 @@ pub struct TagConfig {
 
 impl Config {
     /// Settings of the EC2 source.
-    pub fn ec2_settings(&self) -> crate::extract::ec2::Ec2Settings {
-        crate::extract::ec2::Ec2Settings {
+    pub fn ec2_settings(&self) -> sources::Ec2Settings {
+        sources::Ec2Settings {
             regions: self.regions.clone(),
             region_concurrency: self.region_concurrency,
             fail_on_denied_regions: self.fail_on_denied_regions,
@@ -377,8 +382,8 @@ impl Config {
     }
 
     /// Settings of the credential report source.
-    pub fn report_settings(&self) -> crate::extract::credential_report::ReportSettings {
-        crate::extract::credential_report::ReportSettings {
+    pub fn report_settings(&self) -> sources::ReportSettings {
+        sources::ReportSettings {
             max_polls: self.report_max_polls,
             ..Default::default()
         }
@@ -532,8 +537,8 @@ impl ConfigLayers {
             fail_on_denied_regions: self.single("fail_on_denied_regions", parse_bool)?.unwrap_or(false),
             as_of: self.single("as_of", parse_as_of)?,
             shard: self
-                .single("shard", crate::shard::Shard::parse)?
-                .unwrap_or(crate::shard::Shard::WHOLE),
+                .single("shard", crate::config::shard::Shard::parse)?
+                .unwrap_or(crate::config::shard::Shard::WHOLE),
             max_concurrency: self
                 .single("max_concurrency", |v| {
                     parse_bounded(v, 1, 1024, "accounts scanned at once")
@@ -965,7 +970,7 @@ mod tests {
 
     #[test]
     fn the_example_config_is_valid() {
-        let example = include_str!("../examples/orglake.toml");
+        let example = include_str!("../../examples/orglake.toml");
         let config = ConfigLayers::from_toml(example, "examples/orglake.toml")
             .unwrap()
             .resolve()

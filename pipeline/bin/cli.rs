@@ -6,13 +6,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Config, ConfigLayers};
-use crate::error::Result;
-use crate::lake::{Lake, S3Options};
 use crate::logging::LogFormat;
-use crate::query::{self, OutputFormat};
-use crate::run::{self, RunStatus};
-use crate::{schema, summary};
+use orglake::config::{Config, ConfigLayers};
+use orglake::error::Result;
+use orglake::lake::{Lake, S3Options};
+use orglake::query::{self, OutputFormat};
+use orglake::run::summary;
+use orglake::run::{self, RunStatus};
+use orglake::schema;
 
 /// Exit code of a run where some accounts failed (the rest was written).
 pub const EXIT_PARTIAL: u8 = 3;
@@ -424,8 +425,8 @@ pub struct ExportArgs {
     #[arg(long)]
     pub to: String,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::export_range::ExportFormat::Csv)]
-    pub format: crate::export_range::ExportFormat,
+    #[arg(long, value_enum, default_value_t = orglake::query::export_range::ExportFormat::Csv)]
+    pub format: orglake::query::export_range::ExportFormat,
     /// Output file (default: <table>_<from>_<to>.<format> here).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -438,7 +439,7 @@ pub struct ExportArgs {
 async fn open_lake_for_reading(config: &Config) -> Result<Lake> {
     let options = S3Options::from_config(config);
     let aws = match config.warehouse.starts_with("s3://") {
-        true => Some(crate::aws::AwsContext::load(config).await?),
+        true => Some(orglake::aws::AwsContext::load(config).await?),
         false => None,
     };
     Lake::open(&config.warehouse, &options, aws.as_ref().map(|a| a.base()), false).await
@@ -462,7 +463,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             let config = resolve(&args.lake, &[], env)?;
             let lake = open_lake_for_reading(&config).await?;
             let grace = chrono::Duration::hours(i64::from(args.older_than_hours));
-            let report = crate::vacuum::vacuum(&lake, grace, chrono::Utc::now(), args.apply).await?;
+            let report = orglake::lake::vacuum::vacuum(&lake, grace, chrono::Utc::now(), args.apply).await?;
             for orphan in &report.orphans {
                 println!("{}", orphan.path);
             }
@@ -486,12 +487,12 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         }
         Command::BenchLoad(args) => {
             let config = resolve(&args.lake, &[&args.encryption, &args.snapshot], env)?;
-            let size = crate::synthetic::SyntheticSize {
+            let size = orglake::run::synthetic::SyntheticSize {
                 accounts: args.org_accounts.max(1),
                 instances: args.instances,
                 users: args.users,
             };
-            let report = crate::synthetic::bench_load(&config, size).await?;
+            let report = orglake::run::synthetic::bench_load(&config, size).await?;
             println!("{}", serde_json::to_string(&report).expect("JSON"));
             Ok(ExitCode::SUCCESS)
         }
@@ -505,15 +506,16 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             let lake = open_lake_for_reading(&config).await?;
             let ctx = query::session(&lake).await?;
             let extension = match args.format {
-                crate::export_range::ExportFormat::Csv => "csv",
-                crate::export_range::ExportFormat::Parquet => "parquet",
+                orglake::query::export_range::ExportFormat::Csv => "csv",
+                orglake::query::export_range::ExportFormat::Parquet => "parquet",
             };
             let out = args
                 .out
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(format!("{}_{}_{}.{extension}", args.table, args.from, args.to)));
             let rows =
-                crate::export_range::export_range(&ctx, &args.table, &args.from, &args.to, args.format, &out).await?;
+                orglake::query::export_range::export_range(&ctx, &args.table, &args.from, &args.to, args.format, &out)
+                    .await?;
             println!(
                 "wrote {rows} rows of {} ({} to {}) to {}",
                 args.table,
@@ -528,7 +530,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             let lake = open_lake_for_reading(&config).await?;
             let sql = match (&args.sql, &args.file) {
                 (Some(sql), _) => sql.clone(),
-                (None, Some(path)) => std::fs::read_to_string(path).map_err(|source| crate::Error::SqlFile {
+                (None, Some(path)) => std::fs::read_to_string(path).map_err(|source| orglake::Error::SqlFile {
                     path: path.display().to_string(),
                     source,
                 })?,
@@ -542,7 +544,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Glue(GlueCommand::Render { out }) => {
-            for (path, content) in crate::catalog::rendered_files() {
+            for (path, content) in orglake::catalog::rendered_files() {
                 let target = out.join(&path);
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent)?;
@@ -554,7 +556,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         }
         Command::Glue(GlueCommand::Sync(args)) => {
             let config = resolve(&args.lake, &[&args.glue], env)?;
-            let report = crate::run::sync_catalog(&config).await?;
+            let report = orglake::run::sync_catalog(&config).await?;
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
@@ -571,17 +573,5 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use clap::CommandFactory;
-
-    use super::Cli;
-
-    #[test]
-    fn the_command_line_definition_is_consistent() {
-        Cli::command().debug_assert();
     }
 }

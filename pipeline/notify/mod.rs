@@ -1,6 +1,8 @@
 //! Notification: one SNS message per run listing the accounts that failed and why; none
 //! when everything succeeded. A run that stops before its commit sends one message with
 //! its error instead.
+//!
+//! May import: `aws`, `config`, `error`, `status`.
 
 use std::fmt::Write;
 

@@ -6,6 +6,11 @@
 //! partition of their own: the SDK shares its retry token bucket per service and region
 //! across the process by default, so one throttled account could otherwise starve all the
 //! healthy ones (smithy-rs issue 3964).
+//!
+//! May import: `config`, `error`.
+
+pub mod session;
+pub mod tags;
 
 use std::time::Duration;
 
@@ -17,19 +22,6 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-
-/// Error codes that mean "not allowed" rather than "broken": the account is recorded as
-/// `auth_failed`.
-const AUTH_ERROR_CODES: &[&str] = &[
-    "AccessDenied",
-    "AccessDeniedException",
-    "AuthFailure",
-    "UnauthorizedOperation",
-    "InvalidClientTokenId",
-    "ExpiredToken",
-    "UnrecognizedClientException",
-    "RegionDisabledException",
-];
 
 /// The shared AWS configuration of one run.
 #[derive(Clone, Debug)]
@@ -150,6 +142,16 @@ pub fn renewal_due(
     now + RENEW_BEFORE_EXPIRY.min(lifetime / 2) >= expires_at
 }
 
+/// An EC2 client for one account (its own retry partition), in `region` if given.
+pub fn ec2_client(sdk: &SdkConfig, account_id: &str, region: Option<&str>) -> aws_sdk_ec2::Client {
+    let mut builder =
+        aws_sdk_ec2::config::Builder::from(sdk).retry_partition(AwsContext::retry_partition("ec2", account_id));
+    if let Some(region) = region {
+        builder = builder.region(Region::new(region.to_string()));
+    }
+    aws_sdk_ec2::Client::from_conf(builder.build())
+}
+
 /// Turns an SDK error into the library error.
 pub fn classify<E>(operation: &str, endpoint: &str, err: SdkError<E, HttpResponse>) -> Error
 where
@@ -187,18 +189,4 @@ pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         current = next;
     }
     current.to_string()
-}
-
-/// True when an error means the caller is not allowed (or no longer allowed) to act.
-pub fn is_auth_error(err: &Error) -> bool {
-    matches!(err, Error::Aws { code, .. } if AUTH_ERROR_CODES.contains(&code.as_str()))
-}
-
-/// The AWS error code of an error, if it has one.
-pub fn error_code(err: &Error) -> Option<String> {
-    match err {
-        Error::Aws { code, .. } => Some(code.clone()),
-        Error::Unreachable { .. } => Some("Unreachable".to_string()),
-        _ => None,
-    }
 }

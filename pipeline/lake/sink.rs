@@ -5,9 +5,9 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::batch::rows_to_batch;
 use crate::error::{Error, Result};
 use crate::lake::TableWriter;
+use crate::lake::batch::rows_to_batch;
 use crate::schema::Table;
 
 /// Batches in flight per table before senders wait for the writer.

@@ -1,4 +1,9 @@
 //! One pipeline run: discover, scan, write the tables, then the manifest, last.
+//!
+//! May import: `act`, `aws`, `catalog`, `config`, `discover`, `error`, `lake`, `notify`, `query`, `scan`, `schema`, `sources`, `status`, `transform`.
+
+pub mod summary;
+pub mod synthetic;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,18 +13,18 @@ use tracing::info;
 
 use crate::act;
 use crate::aws::AwsContext;
-use crate::batch::rows_to_batch;
 use crate::config::Config;
 use crate::discover::{AccountRecord, discover};
 use crate::error::Result;
-use crate::export::{self, ExportNaming};
-use crate::extract::RunOutput;
+use crate::lake::batch::rows_to_batch;
+use crate::lake::export::{self, ExportNaming};
+use crate::lake::sink::{self, Sink};
 use crate::lake::{Lake, MANIFEST_TABLE, S3Options};
 use crate::notify;
 use crate::query;
 use crate::scan::scan_accounts;
 use crate::schema::table;
-use crate::sink::{self, Sink};
+use crate::sources::RunOutput;
 use crate::status::StageOutcome;
 use crate::transform::{self, RunInputs};
 
@@ -79,7 +84,7 @@ pub struct RunReport {
     /// Accounts listed but not scanned.
     pub accounts_skipped: usize,
     /// The slice of the organization this run scanned.
-    pub shard: crate::shard::Shard,
+    pub shard: crate::config::shard::Shard,
     /// The failed stage outcomes.
     pub failures: Vec<StageOutcome>,
     /// Accounts per stage and status (one status per account and stage; see
@@ -168,7 +173,7 @@ async fn run_with(config: &Config, aws: &AwsContext, run_id: &str, started_at: D
     let aws = aws.clone();
     let lake = open_lake(config, &aws).await?;
     // Held until the run has written its last file, so that vacuum leaves it alone.
-    let lease = crate::lease::Lease::take(&lake, &run_id).await?;
+    let lease = crate::lake::lease::Lease::take(&lake, &run_id).await?;
     let mut discovery = discover(
         &aws,
         &config.scope,
@@ -186,7 +191,7 @@ async fn run_with(config: &Config, aws: &AwsContext, run_id: &str, started_at: D
 
     // Extraction streams into staging tables in a local temporary directory.
     let (_staging_dir, staging) = open_staging().await?;
-    let sources = crate::extract::registry(config, as_of);
+    let sources = crate::sources::registry(config, as_of);
     let mut sinks = BTreeMap::new();
     let mut writers = Vec::new();
     for table_name in sources.iter().flat_map(|source| source.staged_tables()) {

@@ -1,13 +1,16 @@
 //! The `orglake` binary: parse the command line, run, map errors to exit codes.
 
+mod cli;
+mod logging;
+
 use std::process::ExitCode;
 
 use clap::Parser;
-use orglake::cli::{Cli, EXIT_ERROR, execute};
+use cli::{Cli, EXIT_ERROR, execute};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    orglake::logging::init(cli.log_format, cli.verbose);
+    logging::init(cli.log_format, cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {

@@ -1,5 +1,7 @@
 //! Per-account fan-out: assume the role in each account, with bounded concurrency, and
 //! run every registered source with the account's credentials.
+//!
+//! May import: `aws`, `config`, `discover`, `error`, `sources`, `status`.
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use futures::{StreamExt, stream};
@@ -7,11 +9,11 @@ use tracing::{Span, warn};
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 
 use crate::aws::AwsContext;
+use crate::aws::session::AccountSession;
 use crate::config::Config;
 use crate::discover::AccountRecord;
 use crate::error::{Error, Result};
-use crate::extract::{AccountInput, RunOutput, Source};
-use crate::session::AccountSession;
+use crate::sources::{AccountInput, RunOutput, Source};
 use crate::status::{StageOutcome, status};
 
 /// Stage names recorded in `account_status`.

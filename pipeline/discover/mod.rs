@@ -1,4 +1,6 @@
 //! Discovery: which accounts are in scope, with their place in the OU tree and their tags.
+//!
+//! May import: `aws`, `config`, `error`.
 
 use std::collections::HashMap;
 
@@ -10,9 +12,9 @@ use serde::Serialize;
 use tracing::{debug, info};
 
 use crate::aws::AwsContext;
+use crate::aws::tags::tag_value;
 use crate::config::Scope;
 use crate::error::{Error, Result};
-use crate::extract::tag_value;
 
 /// Organizations calls run at most this many at a time: its request limits are low.
 const ORGANIZATIONS_CONCURRENCY: usize = 4;

@@ -6,6 +6,8 @@
 //! run (its manifest written), then CreateTags is called, then the `applied` / `failed`
 //! rows are added to the committed run. A process killed between the call and its outcome
 //! still leaves the intent in a committed table.
+//!
+//! May import: `aws`, `config`, `error`, `lake`, `schema`, `status`.
 
 use std::collections::BTreeMap;
 
@@ -16,18 +18,18 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::aws::AwsContext;
-use crate::batch::rows_to_batch;
+use crate::aws::ec2_client;
+use crate::aws::session::AccountSession;
 use crate::config::{Config, TagConfig};
 use crate::error::{Error, Result};
-use crate::extract::ec2::ec2_client;
+use crate::lake::batch::rows_to_batch;
 use crate::schema::table;
-use crate::session::AccountSession;
 use crate::status::{StageOutcome, status};
 
 /// Stage name of tagging in `account_status`.
 pub const STAGE: &str = "tag";
 /// The plan query.
-const PLAN_SQL: &str = include_str!("../queries/act/owner_tag_plan.sql");
+const PLAN_SQL: &str = include_str!("../../queries/act/owner_tag_plan.sql");
 /// Instances per CreateTags call (the API takes up to 1,000 resources).
 const RESOURCES_PER_CALL: usize = 1000;
 

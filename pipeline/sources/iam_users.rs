@@ -15,22 +15,14 @@ use futures::{StreamExt, stream};
 use serde::Serialize;
 
 use crate::aws::AwsContext;
+pub use crate::config::sources::IamSettings;
 use crate::error::{Error, Result};
-use crate::extract::to_utc;
-use crate::sink::Sink;
+use crate::lake::sink::Sink;
+use crate::sources::to_utc;
 use crate::status::{StageOutcome, status};
 
 /// Stage name of the IAM users source in `account_status`.
 pub const STAGE: &str = "iam_users";
-
-/// Settings of the IAM users source.
-#[derive(Clone, Debug)]
-pub struct IamSettings {
-    /// Users of one account whose details are read at once.
-    pub user_concurrency: usize,
-    /// The run clock, for ages.
-    pub as_of: DateTime<Utc>,
-}
 
 /// One access key of a user.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -90,7 +82,7 @@ pub const USER_CONCURRENCY: usize = 4;
 pub struct IamUsersSource(pub IamSettings);
 
 #[async_trait::async_trait]
-impl crate::extract::Source for IamUsersSource {
+impl crate::sources::Source for IamUsersSource {
     fn name(&self) -> &'static str {
         STAGE
     }
@@ -114,8 +106,8 @@ impl crate::extract::Source for IamUsersSource {
 
     async fn extract_account(
         &self,
-        account: crate::extract::AccountInput<'_>,
-        output: &crate::extract::RunOutput,
+        account: crate::sources::AccountInput<'_>,
+        output: &crate::sources::RunOutput,
     ) -> Vec<StageOutcome> {
         let outcome = match output.sink("iam_users_extracted") {
             Ok(sink) => extract_account(account.aws, account.sdk, account.account_id, &self.0, sink).await,

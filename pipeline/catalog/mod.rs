@@ -3,6 +3,8 @@
 //! as the partition key with Athena partition projection, so no partition ever needs
 //! registering; and the views `<table>`, `latest_<table>`, `daily_<table>` from the same
 //! SQL as `orglake query` (`queries/lake/`).
+//!
+//! May import: `error`, `query`, `schema`.
 
 use arrow::datatypes::{DataType, Schema};
 use serde_json::{Value, json};

@@ -14,10 +14,10 @@ use serde_json::{Map, Value, json};
 use crate::config::Config;
 use crate::discover::AccountRecord;
 use crate::error::{Error, Result};
+use crate::lake::sink::{self, ROWS_PER_BATCH};
 use crate::lake::{Lake, S3Options};
 use crate::run::{Committed, Extracted, commit, new_run_id, open_staging, staging_sink};
 use crate::schema::table;
-use crate::sink::{self, ROWS_PER_BATCH};
 use crate::status::{StageOutcome, status};
 
 /// Regions the synthetic instances are spread over.

@@ -9,10 +9,12 @@ use futures::{StreamExt, stream};
 use serde::Serialize;
 use tracing::debug;
 
-use crate::aws::AwsContext;
+use crate::aws::tags::{tag_entry, tag_value};
+use crate::aws::{AwsContext, ec2_client};
+pub use crate::config::sources::Ec2Settings;
 use crate::error::Result;
-use crate::extract::{tag_entry, tag_value, to_utc};
-use crate::sink::Sink;
+use crate::lake::sink::Sink;
+use crate::sources::to_utc;
 use crate::status::{StageOutcome, status};
 
 /// Stage name of the EC2 source in `account_status`.
@@ -93,25 +95,12 @@ pub struct ImageRow {
     tags: BTreeMap<String, String>,
 }
 
-/// Settings of the EC2 source.
-#[derive(Clone, Debug)]
-pub struct Ec2Settings {
-    /// Regions to scan; empty: every enabled region.
-    pub regions: Vec<String>,
-    /// Regions scanned at once within one account.
-    pub region_concurrency: usize,
-    /// Tag key flattened into `owner_tag`.
-    pub owner_tag_key: String,
-    /// Count a region denied by a service control policy as a failure, not as skipped.
-    pub fail_on_denied_regions: bool,
-}
-
 /// The EC2 source: instances and images of every scanned region.
 #[derive(Debug)]
 pub struct Ec2Source(pub Ec2Settings);
 
 #[async_trait::async_trait]
-impl crate::extract::Source for Ec2Source {
+impl crate::sources::Source for Ec2Source {
     fn name(&self) -> &'static str {
         STAGE
     }
@@ -126,8 +115,8 @@ impl crate::extract::Source for Ec2Source {
 
     async fn extract_account(
         &self,
-        account: crate::extract::AccountInput<'_>,
-        output: &crate::extract::RunOutput,
+        account: crate::sources::AccountInput<'_>,
+        output: &crate::sources::RunOutput,
     ) -> Vec<StageOutcome> {
         let sinks = match (
             output.sink("ec2_instances_extracted"),
@@ -253,16 +242,6 @@ async fn enabled_regions(aws: &AwsContext, sdk: &SdkConfig, account_id: &str) ->
             r.region_name().map(|name| (name.to_string(), enabled))
         })
         .collect())
-}
-
-/// An EC2 client for one account (its own retry partition), in `region` if given.
-pub fn ec2_client(sdk: &SdkConfig, account_id: &str, region: Option<&str>) -> aws_sdk_ec2::Client {
-    let mut builder =
-        aws_sdk_ec2::config::Builder::from(sdk).retry_partition(AwsContext::retry_partition("ec2", account_id));
-    if let Some(region) = region {
-        builder = builder.region(aws_config::Region::new(region.to_string()));
-    }
-    aws_sdk_ec2::Client::from_conf(builder.build())
 }
 
 /// What one region's scan found, with what AWS returned that this code did not expect.

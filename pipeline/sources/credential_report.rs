@@ -8,7 +8,6 @@
 //! `extra_columns`, so a new AWS column never fails a run.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use arrow::datatypes::DataType;
 use aws_config::SdkConfig;
@@ -17,9 +16,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::aws::AwsContext;
+pub use crate::config::sources::ReportSettings;
 use crate::error::{Error, Result};
-use crate::extract::to_utc;
 use crate::schema::table;
+use crate::sources::to_utc;
 
 /// Stage name of the credential report source in `account_status`.
 pub const STAGE: &str = "credential_report";
@@ -40,27 +40,6 @@ const DERIVED_COLUMNS: &[&str] = &[
     "report_generated_at",
     "run_id",
 ];
-
-/// Settings of the credential report source.
-#[derive(Clone, Debug)]
-pub struct ReportSettings {
-    /// GenerateCredentialReport calls before the account is given up (the old system: 45).
-    pub max_polls: u32,
-    /// First wait between polls; doubles up to `max_poll_interval`.
-    pub first_poll_interval: Duration,
-    /// Longest wait between polls.
-    pub max_poll_interval: Duration,
-}
-
-impl Default for ReportSettings {
-    fn default() -> Self {
-        ReportSettings {
-            max_polls: 45,
-            first_poll_interval: Duration::from_millis(500),
-            max_poll_interval: Duration::from_secs(8),
-        }
-    }
-}
 
 /// How old a report may be and still be used instead of asking for a new one: AWS itself
 /// serves a report younger than four hours rather than generating one.
@@ -180,7 +159,7 @@ pub async fn fetch(
                 }
                 Err(e) => {
                     let err = aws.error("iam:GetCredentialReport", e);
-                    match crate::aws::error_code(&err).as_deref() {
+                    match err.code().as_deref() {
                         Some("ReportNotPresent") => {
                             step = Step::Generate;
                             continue;
@@ -216,7 +195,7 @@ pub async fn fetch(
                 }
                 Err(e) => {
                     let err = aws.error("iam:GenerateCredentialReport", e);
-                    match crate::aws::error_code(&err).as_deref() {
+                    match err.code().as_deref() {
                         Some(code) if TRANSIENT_CODES.contains(&code) => code.to_string(),
                         _ => return Err(err),
                     }
@@ -381,8 +360,9 @@ mod tests {
             "the odd boolean in the last row is kept raw and counted"
         );
         assert_eq!(parsed.rows[3]["special_values"]["mfa_active"], "maybe");
-        let batch = crate::batch::rows_to_batch(table("iam_credential_report_extracted").unwrap(), "run", &parsed.rows)
-            .unwrap();
+        let batch =
+            crate::lake::batch::rows_to_batch(table("iam_credential_report_extracted").unwrap(), "run", &parsed.rows)
+                .unwrap();
         assert_eq!(batch.num_rows(), 4);
     }
 
@@ -414,7 +394,7 @@ mod tests {
 pub struct CredentialReportSource(pub ReportSettings);
 
 #[async_trait::async_trait]
-impl crate::extract::Source for CredentialReportSource {
+impl crate::sources::Source for CredentialReportSource {
     fn name(&self) -> &'static str {
         STAGE
     }
@@ -429,8 +409,8 @@ impl crate::extract::Source for CredentialReportSource {
 
     async fn extract_account(
         &self,
-        account: crate::extract::AccountInput<'_>,
-        output: &crate::extract::RunOutput,
+        account: crate::sources::AccountInput<'_>,
+        output: &crate::sources::RunOutput,
     ) -> Vec<crate::status::StageOutcome> {
         let outcome = match output.sink("iam_credential_report_extracted") {
             Ok(sink) => {
@@ -458,7 +438,7 @@ pub struct ReportTargets {
     /// This run's id.
     pub run_id: String,
     /// `iam_credential_report_extracted`.
-    pub sink: crate::sink::Sink,
+    pub sink: crate::lake::sink::Sink,
 }
 
 /// Object path of the raw copy of one account's report in one run.
@@ -563,7 +543,7 @@ mod properties {
         fn any_bytes_parse_or_fail_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
             if let Ok(parsed) = parse("111111111111", None, &bytes) {
                 let table = table("iam_credential_report_extracted").unwrap();
-                prop_assert!(crate::batch::rows_to_batch(table, "run", &parsed.rows).is_ok());
+                prop_assert!(crate::lake::batch::rows_to_batch(table, "run", &parsed.rows).is_ok());
             }
         }
 
@@ -586,7 +566,7 @@ mod properties {
             let parsed = result.map_err(|e| TestCaseError::fail(e))?;
             prop_assert_eq!(parsed.rows.len(), rows.len());
             let table = table("iam_credential_report_extracted").unwrap();
-            let batch = crate::batch::rows_to_batch(table, "run", &parsed.rows);
+            let batch = crate::lake::batch::rows_to_batch(table, "run", &parsed.rows);
             prop_assert!(batch.is_ok(), "{:?}", batch.err());
             for (row, cells) in parsed.rows.iter().zip(&rows) {
                 for (column, cell) in columns.iter().zip(cells) {

@@ -4,6 +4,15 @@
 //! Layout (see DESIGN.md):
 //! `<warehouse>/<table>/snapshot_date=YYYY-MM-DD/<run_id>-<part>.parquet`, with the run
 //! manifest under `runs/` written last.
+//!
+//! May import: `aws`, `config`, `error`, `schema`.
+
+pub mod batch;
+pub mod export;
+pub mod lease;
+pub mod s3;
+pub mod sink;
+pub mod vacuum;
 
 use std::sync::Arc;
 
@@ -18,7 +27,6 @@ use parquet::file::properties::WriterProperties;
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::s3;
 use crate::schema::Table;
 
 /// The table whose rows are the run manifests.

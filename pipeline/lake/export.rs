@@ -36,47 +36,47 @@ pub const EXPORTS: &[Export] = &[
     Export {
         table: "accounts",
         file_name: "ACCOUNTS_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../queries/exports/accounts.sql"),
+        sql: include_str!("../../queries/exports/accounts.sql"),
     },
     Export {
         table: "account_status",
         file_name: "ACCOUNT_STATUS_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../queries/exports/account_status.sql"),
+        sql: include_str!("../../queries/exports/account_status.sql"),
     },
     Export {
         table: "ec2_instances",
         file_name: "EC2_INSTANCES_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../queries/exports/ec2_instances.sql"),
+        sql: include_str!("../../queries/exports/ec2_instances.sql"),
     },
     Export {
         table: "ec2_images",
         file_name: "EC2_IMAGES_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../queries/exports/ec2_images.sql"),
+        sql: include_str!("../../queries/exports/ec2_images.sql"),
     },
     Export {
         table: "iam_users",
         file_name: "IAM_USER_TAGS_{org}_combined_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../queries/exports/iam_users.sql"),
+        sql: include_str!("../../queries/exports/iam_users.sql"),
     },
     Export {
         table: "iam_credential_report",
         file_name: "IAM_CREDENTIAL_REPORT_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../queries/exports/iam_credential_report.sql"),
+        sql: include_str!("../../queries/exports/iam_credential_report.sql"),
     },
     Export {
         table: "findings",
         file_name: "FINDINGS_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../queries/exports/findings.sql"),
+        sql: include_str!("../../queries/exports/findings.sql"),
     },
     Export {
         table: "tag_actions",
         file_name: "TAG_ACTIONS_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../queries/exports/tag_actions.sql"),
+        sql: include_str!("../../queries/exports/tag_actions.sql"),
     },
     Export {
         table: "runs",
         file_name: "RUNS_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../queries/exports/runs.sql"),
+        sql: include_str!("../../queries/exports/runs.sql"),
     },
 ];
 
@@ -309,7 +309,7 @@ mod tests {
             tags,
             scanned: true,
         };
-        let batch = crate::batch::rows_to_batch(table, "run", &[row]).unwrap();
+        let batch = crate::lake::batch::rows_to_batch(table, "run", &[row]).unwrap();
         let bytes = csv_bytes(&batch, true).unwrap();
         let mut reader = csv::Reader::from_reader(bytes.as_slice());
         let headers = reader.headers().unwrap().clone();

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
 
 use crate::error::{Error, Result};
-use crate::export::csv_bytes;
+use crate::lake::export::csv_bytes;
 use crate::schema::table;
 
 /// File formats of `orglake export`.

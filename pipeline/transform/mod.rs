@@ -4,6 +4,8 @@
 //! History is per account: an account's previous rows are those of the latest committed run
 //! that listed it (`inputs/previous_runs.sql`). Rows of a stage that did not finish in this
 //! run (its region or account failed) are carried forward from there, marked `stale`.
+//!
+//! May import: `discover`, `error`, `lake`, `query`, `schema`, `status`.
 
 use std::sync::Arc;
 
@@ -15,30 +17,33 @@ use datafusion::prelude::{SessionContext, col, lit};
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::batch::rows_to_batch;
 use crate::discover::AccountRecord;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
+use crate::lake::batch::rows_to_batch;
 use crate::query::{listing_table, register_listing};
 use crate::schema::{Table, staging_tables, table};
 use crate::status::StageOutcome;
 
 /// The transform queries, by the lake table each one produces.
 pub const TRANSFORMS: &[(&str, &str)] = &[
-    ("ec2_instances", include_str!("../queries/transform/ec2_instances.sql")),
-    ("ec2_images", include_str!("../queries/transform/ec2_images.sql")),
-    ("iam_users", include_str!("../queries/transform/iam_users.sql")),
+    (
+        "ec2_instances",
+        include_str!("../../queries/transform/ec2_instances.sql"),
+    ),
+    ("ec2_images", include_str!("../../queries/transform/ec2_images.sql")),
+    ("iam_users", include_str!("../../queries/transform/iam_users.sql")),
     (
         "iam_credential_report",
-        include_str!("../queries/transform/iam_credential_report.sql"),
+        include_str!("../../queries/transform/iam_credential_report.sql"),
     ),
 ];
 
 /// Views over this run's inputs that the transforms share (`queries/transform/inputs/`),
 /// created in this order by [`run_transforms`].
 pub const INPUT_VIEWS: &[&str] = &[
-    include_str!("../queries/transform/inputs/previous_runs.sql"),
-    include_str!("../queries/transform/inputs/unfinished_stages.sql"),
+    include_str!("../../queries/transform/inputs/previous_runs.sql"),
+    include_str!("../../queries/transform/inputs/unfinished_stages.sql"),
 ];
 
 /// The security checks (`queries/findings/`), each a query producing `findings` rows
@@ -46,27 +51,27 @@ pub const INPUT_VIEWS: &[&str] = &[
 pub const FINDINGS: &[(&str, &str)] = &[
     (
         "console_user_without_mfa",
-        include_str!("../queries/findings/console_user_without_mfa.sql"),
+        include_str!("../../queries/findings/console_user_without_mfa.sql"),
     ),
     (
         "root_access_keys",
-        include_str!("../queries/findings/root_access_keys.sql"),
+        include_str!("../../queries/findings/root_access_keys.sql"),
     ),
     (
         "root_without_mfa",
-        include_str!("../queries/findings/root_without_mfa.sql"),
+        include_str!("../../queries/findings/root_without_mfa.sql"),
     ),
     (
         "access_key_older_than_90_days",
-        include_str!("../queries/findings/access_key_older_than_90_days.sql"),
+        include_str!("../../queries/findings/access_key_older_than_90_days.sql"),
     ),
     (
         "credentials_unused",
-        include_str!("../queries/findings/credentials_unused.sql"),
+        include_str!("../../queries/findings/credentials_unused.sql"),
     ),
     (
         "password_never_used",
-        include_str!("../queries/findings/password_never_used.sql"),
+        include_str!("../../queries/findings/password_never_used.sql"),
     ),
 ];
 
@@ -222,12 +227,12 @@ pub fn conform(batch: &RecordBatch, table: &Table) -> Result<RecordBatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::credential_report::parse;
+    use crate::sources::credential_report::parse;
 
     /// Runs every finding query over the golden credential report with the run clock at
     /// 2026-11-24 and returns (principal, check_id) pairs.
     async fn golden_findings() -> Vec<(String, String)> {
-        let report = include_str!("../tests/golden/credential_report.csv");
+        let report = include_str!("../../tests/golden/credential_report.csv");
         let parsed = parse("111111111111", None, report.as_bytes()).unwrap();
         let ctx = SessionContext::new();
         let as_of = DateTime::parse_from_rfc3339("2026-11-24T00:00:00Z")
