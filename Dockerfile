@@ -14,7 +14,7 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, so that a source change does not rebuild them: build the locked
 # dependency graph against placeholder sources, then the real ones.
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 RUN mkdir -p pipeline/bin && echo 'fn main() {}' > pipeline/bin/main.rs && touch pipeline/lib.rs \
     && cargo build --release --locked --bin orglake \
     && rm -rf pipeline

@@ -14,6 +14,7 @@ pub mod aws;
 pub mod catalog;
 pub mod config;
 pub mod discover;
+pub mod embedded;
 pub mod error;
 pub mod lake;
 pub mod notify;

@@ -11,37 +11,15 @@ use std::sync::{Arc, OnceLock};
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use serde::Deserialize;
 
+use crate::embedded::files_in;
 use crate::error::{Error, Result};
 
-/// The lake tables' schema files, compiled into the binary, by table name.
-const SCHEMA_FILES: &[(&str, &str)] = &[
-    ("accounts", include_str!("../schemas/accounts.toml")),
-    ("account_status", include_str!("../schemas/account_status.toml")),
-    ("ec2_instances", include_str!("../schemas/ec2_instances.toml")),
-    ("ec2_images", include_str!("../schemas/ec2_images.toml")),
-    ("iam_users", include_str!("../schemas/iam_users.toml")),
-    (
-        "iam_credential_report",
-        include_str!("../schemas/iam_credential_report.toml"),
-    ),
-    ("findings", include_str!("../schemas/findings.toml")),
-    ("tag_actions", include_str!("../schemas/tag_actions.toml")),
-    ("runs", include_str!("../schemas/runs.toml")),
-];
-
-/// Staging tables: what extraction hands to the transform inside one run. Never in the lake.
-const STAGING_FILES: &[(&str, &str)] = &[
-    (
-        "ec2_instances_extracted",
-        include_str!("../schemas/staging/ec2_instances_extracted.toml"),
-    ),
-    ("run_params", include_str!("../schemas/staging/run_params.toml")),
-    ("tag_params", include_str!("../schemas/staging/tag_params.toml")),
-];
-
-/// Lake tables whose extraction stages their file columns but the derived ones, as
-/// `<table>_extracted` (no schema file of their own: one source of truth).
-const STAGED_AS_IS: &[&str] = &["ec2_images", "iam_users", "iam_credential_report"];
+/// The folder of the lake tables' schema files (one `<table>.toml` each).
+const LAKE_SCHEMAS: &str = "schemas";
+/// The folder of the staging tables that have a schema of their own (what extraction
+/// hands to the transform inside one run; never in the lake). Any other `<table>_extracted`
+/// is the lake table's columns but the derived and partition ones.
+const STAGING_SCHEMAS: &str = "schemas/staging";
 
 /// Time zone of every timestamp column.
 pub const UTC: &str = "UTC";
@@ -117,24 +95,25 @@ fn parse_all(files: &[(&str, &str)]) -> Vec<Table> {
         .collect()
 }
 
-/// Every lake table, in a stable order.
+/// Every lake table, sorted by name.
 pub fn all_tables() -> &'static [Table] {
     static TABLES: OnceLock<Vec<Table>> = OnceLock::new();
-    TABLES.get_or_init(|| parse_all(SCHEMA_FILES))
+    TABLES.get_or_init(|| parse_all(&files_in(LAKE_SCHEMAS, "toml")))
 }
 
-/// Every staging table (inside one run only).
+/// Every staging table (inside one run only): those of `schemas/staging/`, and for every
+/// other lake table `<table>_extracted`, its columns but the derived and partition ones.
 pub fn staging_tables() -> &'static [Table] {
     static TABLES: OnceLock<Vec<Table>> = OnceLock::new();
     TABLES.get_or_init(|| {
-        let mut tables = parse_all(STAGING_FILES);
-        for name in STAGED_AS_IS {
-            let lake = all_tables()
-                .iter()
-                .find(|t| t.name() == *name)
-                .expect("STAGED_AS_IS names a lake table");
+        let mut tables = parse_all(&files_in(STAGING_SCHEMAS, "toml"));
+        for lake in all_tables() {
+            let name = format!("{}_extracted", lake.name());
+            if tables.iter().any(|t| t.name() == name) {
+                continue;
+            }
             let mut def = lake.def.clone();
-            def.table = format!("{name}_extracted");
+            def.table = name;
             def.columns.retain(|c| !c.partition && !c.derived);
             let fields: Vec<Field> = lake
                 .file_schema

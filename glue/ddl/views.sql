@@ -53,23 +53,6 @@ LEFT JOIN committed_run_ids later
  AND (later.shard_count = 1 OR try_cast(d.account_id AS BIGINT) % later.shard_count = later.shard_index)
 WHERE later.run_id IS NULL;
 
-CREATE OR REPLACE VIEW accounts AS
-SELECT t.*
-FROM raw_accounts t
-WHERE t.run_id IN (SELECT c.run_id FROM committed_run_ids c);
-
-CREATE OR REPLACE VIEW latest_accounts AS
-SELECT t.*
-FROM raw_accounts t
-JOIN latest_account_run_ids l
-  ON l.snapshot_date = t.snapshot_date AND l.run_id = t.run_id AND l.account_id = t.account_id;
-
-CREATE OR REPLACE VIEW daily_accounts AS
-SELECT t.*
-FROM raw_accounts t
-JOIN daily_account_run_ids d
-  ON d.snapshot_date = t.snapshot_date AND d.run_id = t.run_id AND d.account_id = t.account_id;
-
 CREATE OR REPLACE VIEW account_status AS
 SELECT t.*
 FROM raw_account_status t
@@ -87,20 +70,20 @@ FROM raw_account_status t
 JOIN daily_account_run_ids d
   ON d.snapshot_date = t.snapshot_date AND d.run_id = t.run_id AND d.account_id = t.account_id;
 
-CREATE OR REPLACE VIEW ec2_instances AS
+CREATE OR REPLACE VIEW accounts AS
 SELECT t.*
-FROM raw_ec2_instances t
+FROM raw_accounts t
 WHERE t.run_id IN (SELECT c.run_id FROM committed_run_ids c);
 
-CREATE OR REPLACE VIEW latest_ec2_instances AS
+CREATE OR REPLACE VIEW latest_accounts AS
 SELECT t.*
-FROM raw_ec2_instances t
+FROM raw_accounts t
 JOIN latest_account_run_ids l
   ON l.snapshot_date = t.snapshot_date AND l.run_id = t.run_id AND l.account_id = t.account_id;
 
-CREATE OR REPLACE VIEW daily_ec2_instances AS
+CREATE OR REPLACE VIEW daily_accounts AS
 SELECT t.*
-FROM raw_ec2_instances t
+FROM raw_accounts t
 JOIN daily_account_run_ids d
   ON d.snapshot_date = t.snapshot_date AND d.run_id = t.run_id AND d.account_id = t.account_id;
 
@@ -121,37 +104,20 @@ FROM raw_ec2_images t
 JOIN daily_account_run_ids d
   ON d.snapshot_date = t.snapshot_date AND d.run_id = t.run_id AND d.account_id = t.account_id;
 
-CREATE OR REPLACE VIEW iam_users AS
+CREATE OR REPLACE VIEW ec2_instances AS
 SELECT t.*
-FROM raw_iam_users t
+FROM raw_ec2_instances t
 WHERE t.run_id IN (SELECT c.run_id FROM committed_run_ids c);
 
-CREATE OR REPLACE VIEW latest_iam_users AS
+CREATE OR REPLACE VIEW latest_ec2_instances AS
 SELECT t.*
-FROM raw_iam_users t
+FROM raw_ec2_instances t
 JOIN latest_account_run_ids l
   ON l.snapshot_date = t.snapshot_date AND l.run_id = t.run_id AND l.account_id = t.account_id;
 
-CREATE OR REPLACE VIEW daily_iam_users AS
+CREATE OR REPLACE VIEW daily_ec2_instances AS
 SELECT t.*
-FROM raw_iam_users t
-JOIN daily_account_run_ids d
-  ON d.snapshot_date = t.snapshot_date AND d.run_id = t.run_id AND d.account_id = t.account_id;
-
-CREATE OR REPLACE VIEW iam_credential_report AS
-SELECT t.*
-FROM raw_iam_credential_report t
-WHERE t.run_id IN (SELECT c.run_id FROM committed_run_ids c);
-
-CREATE OR REPLACE VIEW latest_iam_credential_report AS
-SELECT t.*
-FROM raw_iam_credential_report t
-JOIN latest_account_run_ids l
-  ON l.snapshot_date = t.snapshot_date AND l.run_id = t.run_id AND l.account_id = t.account_id;
-
-CREATE OR REPLACE VIEW daily_iam_credential_report AS
-SELECT t.*
-FROM raw_iam_credential_report t
+FROM raw_ec2_instances t
 JOIN daily_account_run_ids d
   ON d.snapshot_date = t.snapshot_date AND d.run_id = t.run_id AND d.account_id = t.account_id;
 
@@ -172,20 +138,37 @@ FROM raw_findings t
 JOIN daily_account_run_ids d
   ON d.snapshot_date = t.snapshot_date AND d.run_id = t.run_id AND d.account_id = t.account_id;
 
-CREATE OR REPLACE VIEW tag_actions AS
+CREATE OR REPLACE VIEW iam_credential_report AS
 SELECT t.*
-FROM raw_tag_actions t
+FROM raw_iam_credential_report t
 WHERE t.run_id IN (SELECT c.run_id FROM committed_run_ids c);
 
-CREATE OR REPLACE VIEW latest_tag_actions AS
+CREATE OR REPLACE VIEW latest_iam_credential_report AS
 SELECT t.*
-FROM raw_tag_actions t
+FROM raw_iam_credential_report t
 JOIN latest_account_run_ids l
   ON l.snapshot_date = t.snapshot_date AND l.run_id = t.run_id AND l.account_id = t.account_id;
 
-CREATE OR REPLACE VIEW daily_tag_actions AS
+CREATE OR REPLACE VIEW daily_iam_credential_report AS
 SELECT t.*
-FROM raw_tag_actions t
+FROM raw_iam_credential_report t
+JOIN daily_account_run_ids d
+  ON d.snapshot_date = t.snapshot_date AND d.run_id = t.run_id AND d.account_id = t.account_id;
+
+CREATE OR REPLACE VIEW iam_users AS
+SELECT t.*
+FROM raw_iam_users t
+WHERE t.run_id IN (SELECT c.run_id FROM committed_run_ids c);
+
+CREATE OR REPLACE VIEW latest_iam_users AS
+SELECT t.*
+FROM raw_iam_users t
+JOIN latest_account_run_ids l
+  ON l.snapshot_date = t.snapshot_date AND l.run_id = t.run_id AND l.account_id = t.account_id;
+
+CREATE OR REPLACE VIEW daily_iam_users AS
+SELECT t.*
+FROM raw_iam_users t
 JOIN daily_account_run_ids d
   ON d.snapshot_date = t.snapshot_date AND d.run_id = t.run_id AND d.account_id = t.account_id;
 
@@ -203,3 +186,20 @@ CREATE OR REPLACE VIEW daily_runs AS
 SELECT t.*
 FROM raw_runs t
 WHERE t.run_id IN (SELECT d.run_id FROM daily_account_run_ids d);
+
+CREATE OR REPLACE VIEW tag_actions AS
+SELECT t.*
+FROM raw_tag_actions t
+WHERE t.run_id IN (SELECT c.run_id FROM committed_run_ids c);
+
+CREATE OR REPLACE VIEW latest_tag_actions AS
+SELECT t.*
+FROM raw_tag_actions t
+JOIN latest_account_run_ids l
+  ON l.snapshot_date = t.snapshot_date AND l.run_id = t.run_id AND l.account_id = t.account_id;
+
+CREATE OR REPLACE VIEW daily_tag_actions AS
+SELECT t.*
+FROM raw_tag_actions t
+JOIN daily_account_run_ids d
+  ON d.snapshot_date = t.snapshot_date AND d.run_id = t.run_id AND d.account_id = t.account_id;

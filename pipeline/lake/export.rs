@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::lake::Lake;
 
 /// One table's per-snapshot CSV export.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Export {
     /// The lake table exported.
     pub table: &'static str,
@@ -26,59 +26,41 @@ pub struct Export {
     /// (YYYY-MM-DD_HH-MM-SS, UTC), `{shard}` the slice of a sharded run (`_shard-1-of-3`,
     /// empty when unsharded) and `{suffix}` the random part of the run id, always last: two
     /// runs (or shards) never write the same name. The seed scripts' names are the prefix.
-    pub file_name: &'static str,
-    /// The query (over `raw_<table>` and `run_params`) whose result is the file.
-    pub sql: &'static str,
+    /// `<TABLE>_{org}_{datetime}{shard}_{suffix}.csv` unless the SQL file says otherwise
+    /// in a `-- file_name: …` line.
+    pub file_name: String,
+    /// The query (over `raw_<table>` and `run_params`) whose result is the file:
+    /// `queries/exports/<table>.sql`, or every column of this run's rows.
+    pub sql: String,
 }
 
 /// The exports, one per lake table. `runs` is exported after the manifest is written.
-pub const EXPORTS: &[Export] = &[
-    Export {
-        table: "accounts",
-        file_name: "ACCOUNTS_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../../queries/exports/accounts.sql"),
-    },
-    Export {
-        table: "account_status",
-        file_name: "ACCOUNT_STATUS_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../../queries/exports/account_status.sql"),
-    },
-    Export {
-        table: "ec2_instances",
-        file_name: "EC2_INSTANCES_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../../queries/exports/ec2_instances.sql"),
-    },
-    Export {
-        table: "ec2_images",
-        file_name: "EC2_IMAGES_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../../queries/exports/ec2_images.sql"),
-    },
-    Export {
-        table: "iam_users",
-        file_name: "IAM_USER_TAGS_{org}_combined_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../../queries/exports/iam_users.sql"),
-    },
-    Export {
-        table: "iam_credential_report",
-        file_name: "IAM_CREDENTIAL_REPORT_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../../queries/exports/iam_credential_report.sql"),
-    },
-    Export {
-        table: "findings",
-        file_name: "FINDINGS_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../../queries/exports/findings.sql"),
-    },
-    Export {
-        table: "tag_actions",
-        file_name: "TAG_ACTIONS_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../../queries/exports/tag_actions.sql"),
-    },
-    Export {
-        table: "runs",
-        file_name: "RUNS_{org}_{datetime}{shard}_{suffix}.csv",
-        sql: include_str!("../../queries/exports/runs.sql"),
-    },
-];
+pub fn exports() -> &'static [Export] {
+    static EXPORTS: std::sync::OnceLock<Vec<Export>> = std::sync::OnceLock::new();
+    EXPORTS.get_or_init(|| {
+        crate::schema::all_tables()
+            .iter()
+            .map(|table| {
+                let name = table.def.table.as_str();
+                let sql = crate::embedded::file(&format!("queries/exports/{name}.sql"))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| {
+                        format!("SELECT * FROM raw_{name} WHERE run_id = (SELECT run_id FROM run_params)")
+                    });
+                let file_name = sql
+                    .lines()
+                    .find_map(|l| l.strip_prefix("-- file_name: "))
+                    .map(|n| n.trim().to_string())
+                    .unwrap_or_else(|| format!("{}_{{org}}_{{datetime}}{{shard}}_{{suffix}}.csv", name.to_uppercase()));
+                Export {
+                    table: name,
+                    file_name,
+                    sql,
+                }
+            })
+            .collect()
+    })
+}
 
 /// What export file names are made of.
 #[derive(Debug, Clone)]
@@ -143,9 +125,9 @@ pub async fn write_exports(
     wanted: impl Fn(&str) -> bool,
 ) -> Result<Vec<(String, String)>> {
     let mut written = Vec::new();
-    for export in EXPORTS.iter().filter(|e| wanted(e.table)) {
-        let path = export_path(lake, export.table, snapshot_date, &naming.file_name(export.file_name));
-        let mut stream = ctx.sql(export.sql).await?.execute_stream().await?;
+    for export in exports().iter().filter(|e| wanted(e.table)) {
+        let path = export_path(lake, export.table, snapshot_date, &naming.file_name(&export.file_name));
+        let mut stream = ctx.sql(&export.sql).await?.execute_stream().await?;
         let mut out = BufWriter::new(lake.store(), path.clone());
         let mut header_written = false;
         while let Some(batch) = stream.next().await {
@@ -250,12 +232,20 @@ mod tests {
 
     #[test]
     fn every_lake_table_has_exactly_one_export() {
-        let mut exported: Vec<&str> = EXPORTS.iter().map(|e| e.table).collect();
-        exported.sort();
-        let mut tables: Vec<&str> = crate::schema::all_tables().iter().map(|t| t.name()).collect();
-        tables.sort();
+        let exported: Vec<&str> = exports().iter().map(|e| e.table).collect();
+        let tables: Vec<&str> = crate::schema::all_tables().iter().map(|t| t.name()).collect();
         assert_eq!(exported, tables);
-        for export in EXPORTS {
+        for (stem, _) in crate::embedded::files_in("queries/exports", "sql") {
+            assert!(tables.contains(&stem), "queries/exports/{stem}.sql names no lake table");
+        }
+        let users = exports().iter().find(|e| e.table == "iam_users").unwrap();
+        assert_eq!(
+            users.file_name,
+            "IAM_USER_TAGS_{org}_combined_{datetime}{shard}_{suffix}.csv"
+        );
+        let accounts = exports().iter().find(|e| e.table == "accounts").unwrap();
+        assert_eq!(accounts.file_name, "ACCOUNTS_{org}_{datetime}{shard}_{suffix}.csv");
+        for export in exports() {
             assert!(
                 export.sql.contains(&format!("FROM raw_{}", export.table)),
                 "{} exports another table",

@@ -349,6 +349,7 @@ pub async fn commit(
 
     let ctx = query::session(lake).await?;
     let retention = chrono::Duration::days(i64::from(config.terminated_retention_days));
+    let staged = crate::sources::staged_tables(config, as_of);
     let inputs = RunInputs {
         run_id,
         as_of,
@@ -356,9 +357,10 @@ pub async fn commit(
         accounts,
         outcomes: &outcomes,
         staging,
+        staged: &staged,
     };
     transform::register_inputs(&ctx, &inputs).await?;
-    table_rows.extend(transform::run_transforms(&ctx, lake, snapshot_date, run_id).await?);
+    table_rows.extend(transform::run_transforms(&ctx, lake, snapshot_date, run_id, &staged).await?);
     phase_done("transforms and lake Parquet");
 
     // Owner tagging: the plan always; with --apply, the intents are committed with the run

@@ -103,3 +103,11 @@ use chrono::{DateTime, Utc};
 pub fn to_utc(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
+
+/// Every staged table the registered sources write (`<table>_extracted`), in registry order.
+pub fn staged_tables(config: &Config, as_of: chrono::DateTime<chrono::Utc>) -> Vec<&'static str> {
+    registry(config, as_of)
+        .iter()
+        .flat_map(|source| source.staged_tables().iter().copied())
+        .collect()
+}

@@ -18,62 +18,47 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::discover::AccountRecord;
+use crate::embedded;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::lake::batch::rows_to_batch;
 use crate::query::{listing_table, register_listing};
-use crate::schema::{Table, staging_tables, table};
+use crate::schema::{Table, table};
 use crate::status::StageOutcome;
 
-/// The transform queries, by the lake table each one produces.
-pub const TRANSFORMS: &[(&str, &str)] = &[
-    (
-        "ec2_instances",
-        include_str!("../../queries/transform/ec2_instances.sql"),
-    ),
-    ("ec2_images", include_str!("../../queries/transform/ec2_images.sql")),
-    ("iam_users", include_str!("../../queries/transform/iam_users.sql")),
-    (
-        "iam_credential_report",
-        include_str!("../../queries/transform/iam_credential_report.sql"),
-    ),
-];
+/// The transform of each lake table whose rows a source stages, as (lake table, SQL):
+/// `queries/transform/<table>.sql` over `<table>_extracted` and the run's inputs, or, for
+/// a table without a file, the staged rows as they are.
+pub fn transforms(staged: &[&str]) -> Result<Vec<(&'static str, String)>> {
+    let mut out = Vec::new();
+    for name in staged {
+        let Some(target) = name.strip_suffix("_extracted") else {
+            continue;
+        };
+        let lake_table = table(target)?;
+        let sql = match embedded::file(&format!("queries/transform/{target}.sql")) {
+            Some(sql) => sql.to_string(),
+            None => format!("SELECT * FROM {name}"),
+        };
+        out.push((lake_table.def.table.as_str(), sql));
+    }
+    Ok(out)
+}
 
 /// Views over this run's inputs that the transforms share (`queries/transform/inputs/`),
-/// created in this order by [`run_transforms`].
-pub const INPUT_VIEWS: &[&str] = &[
-    include_str!("../../queries/transform/inputs/previous_runs.sql"),
-    include_str!("../../queries/transform/inputs/unfinished_stages.sql"),
-];
+/// created in the order of their file names.
+pub fn input_views() -> Vec<&'static str> {
+    embedded::files_in("queries/transform/inputs", "sql")
+        .into_iter()
+        .map(|(_, sql)| sql)
+        .collect()
+}
 
-/// The security checks (`queries/findings/`), each a query producing `findings` rows
-/// (without `run_id`).
-pub const FINDINGS: &[(&str, &str)] = &[
-    (
-        "console_user_without_mfa",
-        include_str!("../../queries/findings/console_user_without_mfa.sql"),
-    ),
-    (
-        "root_access_keys",
-        include_str!("../../queries/findings/root_access_keys.sql"),
-    ),
-    (
-        "root_without_mfa",
-        include_str!("../../queries/findings/root_without_mfa.sql"),
-    ),
-    (
-        "access_key_older_than_90_days",
-        include_str!("../../queries/findings/access_key_older_than_90_days.sql"),
-    ),
-    (
-        "credentials_unused",
-        include_str!("../../queries/findings/credentials_unused.sql"),
-    ),
-    (
-        "password_never_used",
-        include_str!("../../queries/findings/password_never_used.sql"),
-    ),
-];
+/// The security checks (`queries/findings/`, one file each), each a query producing
+/// `findings` rows (without `run_id`), as (check, SQL).
+pub fn findings() -> Vec<(&'static str, &'static str)> {
+    embedded::files_in("queries/findings", "sql")
+}
 
 /// What the transform SQL can see of the run in progress.
 pub struct RunInputs<'a> {
@@ -89,6 +74,8 @@ pub struct RunInputs<'a> {
     pub outcomes: &'a [StageOutcome],
     /// Where extraction staged its tables.
     pub staging: &'a Lake,
+    /// The staged tables the sources declared (`<table>_extracted`).
+    pub staged: &'a [&'static str],
 }
 
 #[derive(Serialize)]
@@ -113,7 +100,8 @@ pub async fn register_inputs(ctx: &SessionContext, inputs: &RunInputs<'_>) -> Re
         inputs.run_id,
         inputs.outcomes,
     )?;
-    for staged in staging_tables().iter().filter(|t| !t.name().ends_with("_params")) {
+    for name in inputs.staged {
+        let staged = table(name)?;
         register_listing(ctx, inputs.staging, staged, staged.name()).await?;
     }
     Ok(())
@@ -129,11 +117,12 @@ async fn written_session(
     lake: &Lake,
     snapshot_date: &str,
     run_id: &str,
+    transformed: &[(&'static str, String)],
 ) -> Result<SessionContext> {
     let written = SessionContext::new();
     written.register_object_store(lake.store_url(), lake.store());
     written.register_table("run_params", ctx.table_provider("run_params").await?)?;
-    for (name, _) in TRANSFORMS {
+    for (name, _) in transformed {
         let rows = written
             .read_table(Arc::new(listing_table(lake, table(name)?)?))?
             .filter(
@@ -165,12 +154,14 @@ pub async fn run_transforms(
     lake: &Lake,
     snapshot_date: &str,
     run_id: &str,
+    staged: &[&'static str],
 ) -> Result<Vec<(String, u64)>> {
-    for view in INPUT_VIEWS {
+    for view in input_views() {
         ctx.sql(view).await?;
     }
+    let transformed = transforms(staged)?;
     let mut written = Vec::new();
-    for (name, sql) in TRANSFORMS {
+    for (name, sql) in &transformed {
         let target = table(name)?;
         let mut stream = ctx.sql(sql).await?.execute_stream().await?;
         let mut writer = lake.table_writer(target, snapshot_date, run_id);
@@ -179,14 +170,14 @@ pub async fn run_transforms(
         }
         written.push((name.to_string(), writer.finish().await?));
     }
-    let findings_ctx = written_session(ctx, lake, snapshot_date, run_id).await?;
-    let findings = table("findings")?;
-    let mut writer = lake.table_writer(findings, snapshot_date, run_id);
-    for (_, sql) in FINDINGS {
+    let findings_ctx = written_session(ctx, lake, snapshot_date, run_id, &transformed).await?;
+    let findings_table = table("findings")?;
+    let mut writer = lake.table_writer(findings_table, snapshot_date, run_id);
+    for (_, sql) in findings() {
         let sql = format!("SELECT f.*, p.run_id FROM ({sql}) f CROSS JOIN run_params p");
         let mut stream = findings_ctx.sql(&sql).await?.execute_stream().await?;
         while let Some(batch) = stream.next().await {
-            writer.write(&conform(&batch?, findings)?).await?;
+            writer.write(&conform(&batch?, findings_table)?).await?;
         }
     }
     written.push(("findings".to_string(), writer.finish().await?));
@@ -258,7 +249,7 @@ mod tests {
         }];
         register_rows(&ctx, "run_params", table("run_params").unwrap(), "run", &params).unwrap();
         let mut found = Vec::new();
-        for (_, sql) in FINDINGS {
+        for (_, sql) in findings() {
             for batch in ctx.sql(sql).await.unwrap().collect().await.unwrap() {
                 let batch = conform_findings(&batch);
                 let principals = batch

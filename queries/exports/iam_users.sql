@@ -1,6 +1,7 @@
 -- CSV export of this run's iam_users with exactly the older IAM script's columns, in its
 -- order. AccessKeyID, ActiveKeyAge and AccessKeyLastUsed describe one key: the oldest
 -- active one (empty when no key is active); every key is in the iam_users table.
+-- file_name: IAM_USER_TAGS_{org}_combined_{datetime}{shard}_{suffix}.csv
 SELECT
   account_id AS "AccountID",
   account_alias AS "AccountAlias",

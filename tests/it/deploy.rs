@@ -121,7 +121,12 @@ fn the_dockerfile_builds_like_a_local_release_build() {
             "{build}"
         );
     }
-    // Every folder the code includes at compile time is copied into the builder.
+    // The build script (it embeds schemas/ and queries/) and every folder the code includes
+    // at compile time are copied into the builder.
+    assert!(
+        dockerfile.contains("COPY Cargo.toml Cargo.lock build.rs ./"),
+        "build.rs copied with the manifest"
+    );
     for folder in ["pipeline", "schemas", "queries", "examples"] {
         assert!(
             dockerfile.contains(&format!("COPY {folder} {folder}")),
