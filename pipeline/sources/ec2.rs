@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::{Filter, Image, Instance, InstanceStateName};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use futures::{StreamExt, stream};
+
 use serde::Serialize;
 use tracing::debug;
 
@@ -14,8 +14,9 @@ use crate::aws::{AwsContext, ec2_client};
 pub use crate::config::sources::Ec2Settings;
 use crate::error::Result;
 use crate::lake::sink::Sink;
+use crate::sources::regions::{RegionRows, RegionScope, each_region};
 use crate::sources::to_utc;
-use crate::status::{StageOutcome, status};
+use crate::status::StageOutcome;
 
 /// Stage name of the EC2 source in `account_status`.
 pub const STAGE: &str = "ec2";
@@ -134,28 +135,9 @@ impl crate::sources::Source for Ec2Source {
     }
 }
 
-/// Reason given for a region whose EC2 calls a service control policy denies.
-pub const DENIED_BY_POLICY: &str = "denied_by_policy";
-
-/// Whether a region's failure is a policy denying the region (Control Tower's region deny,
-/// any SCP): an authorization error that says so, or one in a region while another region
-/// of the same account was read fine (so the member role itself has the permission). A
-/// denial in every region is the role's own permissions, a real failure.
-fn denied_by_policy(outcome: &StageOutcome, another_region_worked: bool) -> bool {
-    let authorization = matches!(
-        outcome.error_code.as_deref(),
-        Some("UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException")
-    );
-    let says_policy = outcome
-        .message
-        .as_deref()
-        .is_some_and(|m| m.contains("service control policy") || m.contains("explicit deny"));
-    authorization && (says_policy || another_region_worked)
-}
-
 /// Scans one account: its enabled regions in parallel. Returns one outcome per region
-/// (ok, no_data, skipped for regions not enabled, error), plus an account-level
-/// `no_data` outcome when no scanned region holds an instance.
+/// (ok, no_data, skipped for regions not enabled or denied by policy, error), plus an
+/// account-level `no_data` outcome when no scanned region holds an instance.
 pub async fn extract_account(
     aws: &AwsContext,
     sdk: &SdkConfig,
@@ -163,85 +145,22 @@ pub async fn extract_account(
     settings: &Ec2Settings,
     sinks: &Ec2Sinks,
 ) -> Vec<StageOutcome> {
-    let timer = StageOutcome::start(account_id, STAGE, None);
-    let regions = match enabled_regions(aws, sdk, account_id).await {
-        Ok(regions) => regions,
-        Err(err) => return vec![timer.fail(&err)],
+    let scope = RegionScope {
+        aws,
+        sdk,
+        account_id,
+        settings,
+        stage: STAGE,
+        what: "instances",
     };
-    let mut outcomes = Vec::new();
-    let mut to_scan = Vec::new();
-    let wanted: Vec<&String> = if settings.regions.is_empty() {
-        regions.keys().collect()
-    } else {
-        settings.regions.iter().collect()
-    };
-    for region in wanted {
-        match regions.get(region) {
-            Some(true) => to_scan.push(region.clone()),
-            Some(false) => outcomes.push(StageOutcome::start(account_id, STAGE, Some(region)).finish(
-                status::SKIPPED,
-                Some("opt-in region not enabled in this account".into()),
-            )),
-            None => outcomes.push(StageOutcome::start(account_id, STAGE, Some(region)).finish(
-                status::SKIPPED,
-                Some("region unknown to this account's DescribeRegions".into()),
-            )),
-        }
-    }
-    let mut scanned: Vec<(StageOutcome, usize)> = stream::iter(to_scan)
-        .map(|region| async move {
-            let timer = StageOutcome::start(account_id, STAGE, Some(&region));
-            match extract_region(aws, sdk, account_id, &region, settings, sinks).await {
-                Ok(scan) if scan.instances == 0 && scan.without_id == 0 => {
-                    (timer.finish(status::NO_DATA, Some("no instances".into())), 0)
-                }
-                Ok(scan) => (timer.finish(status::OK, scan.note()), scan.instances),
-                Err(err) => (timer.fail(&err), 0),
-            }
+    each_region(&scope, |region| async move {
+        let scan = extract_region(aws, sdk, account_id, &region, settings, sinks).await?;
+        Ok(RegionRows {
+            rows: scan.instances + scan.without_id,
+            note: scan.note(),
         })
-        .buffer_unordered(settings.region_concurrency)
-        .collect()
-        .await;
-    // A failed region is never the one that worked, so one look serves every region.
-    let another_region_worked = scanned.iter().any(|(o, _)| !o.is_failure());
-    if !settings.fail_on_denied_regions {
-        for (outcome, _) in scanned
-            .iter_mut()
-            .filter(|(o, _)| o.is_failure() && denied_by_policy(o, another_region_worked))
-        {
-            outcome.status = status::SKIPPED.to_string();
-            outcome.message = Some(format!(
-                "{DENIED_BY_POLICY}: {}",
-                outcome.message.as_deref().unwrap_or_default()
-            ));
-        }
-    }
-    let all_ok = scanned.iter().all(|(o, _)| !o.is_failure());
-    let total: usize = scanned.iter().map(|(_, n)| n).sum();
-    outcomes.extend(scanned.into_iter().map(|(o, _)| o));
-    if all_ok && total == 0 {
-        outcomes.push(timer.finish(status::NO_DATA, Some("no instances in any scanned region".into())));
-    }
-    outcomes
-}
-
-/// Region name -> enabled, from DescribeRegions with every region listed.
-async fn enabled_regions(aws: &AwsContext, sdk: &SdkConfig, account_id: &str) -> Result<BTreeMap<String, bool>> {
-    let client = ec2_client(sdk, account_id, None);
-    let response = client
-        .describe_regions()
-        .all_regions(true)
-        .send()
-        .await
-        .map_err(|e| aws.error("ec2:DescribeRegions", e))?;
-    Ok(response
-        .regions()
-        .iter()
-        .filter_map(|r| {
-            let enabled = !matches!(r.opt_in_status(), Some("not-opted-in"));
-            r.region_name().map(|name| (name.to_string(), enabled))
-        })
-        .collect())
+    })
+    .await
 }
 
 /// What one region's scan found, with what AWS returned that this code did not expect.

@@ -12,6 +12,7 @@
 pub mod credential_report;
 pub mod ec2;
 pub mod iam_users;
+pub mod regions;
 
 use std::collections::BTreeMap;
 
