@@ -16,4 +16,15 @@ start = readme.index(begin) + len(begin)
 stop = readme.index(end)
 open("README.md", "w", encoding="utf-8").write(readme[:start] + md + readme[stop:])
 PY
-echo "regenerated glue/ and the README's tables"
+./target/debug/orglake member-policy > deploy/iam/member-read-policy.json
+python3 - <<'PY'
+import json
+policy = json.load(open("deploy/iam/member-read-policy.json", encoding="utf-8"))
+path = "deploy/cloudformation/member-role.json"
+template = json.load(open(path, encoding="utf-8"))
+for attached in template["Resources"]["MemberRole"]["Properties"]["Policies"]:
+    if attached["PolicyName"] == "orglake-read":
+        attached["PolicyDocument"] = policy
+open(path, "w", encoding="utf-8").write(json.dumps(template, indent=2, ensure_ascii=False) + "\n")
+PY
+echo "regenerated glue/, the README's tables, deploy/iam/member-read-policy.json and member-role.json"

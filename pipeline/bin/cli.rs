@@ -55,6 +55,10 @@ pub enum Command {
     /// through the run's transform + load code, without AWS; prints the timings as JSON.
     #[command(name = "bench-load", hide = true)]
     BenchLoad(BenchLoadArgs),
+    /// Print the member account's read-only IAM policy (hidden): exactly the actions the
+    /// registered sources declare; `scripts/regenerate.sh` writes it to `deploy/`.
+    #[command(name = "member-policy", hide = true)]
+    MemberPolicy,
     /// List the lake's tables and their columns.
     Tables {
         /// Print the data dictionary as Markdown (as in the README).
@@ -558,6 +562,15 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             let config = resolve(&args.lake, &[&args.glue], env)?;
             let report = orglake::run::sync_catalog(&config).await?;
             println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::MemberPolicy => {
+            let config = resolve(&LakeArgs::default(), &[], |_| None)?;
+            let policy = orglake::sources::member_read_policy(&config);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&policy).expect("a policy serialises")
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Tables { markdown: true } => {

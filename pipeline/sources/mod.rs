@@ -112,3 +112,60 @@ pub fn staged_tables(config: &Config, as_of: chrono::DateTime<chrono::Utc>) -> V
         .flat_map(|source| source.staged_tables().iter().copied())
         .collect()
 }
+
+/// The member account's read-only policy document: exactly the actions the registered
+/// sources declare, one statement per service (`deploy/iam/member-read-policy.json` is this,
+/// written by `scripts/regenerate.sh`; a test keeps them equal).
+pub fn member_read_policy(config: &Config) -> PolicyDocument {
+    let mut by_service: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for source in registry(config, chrono::Utc::now()) {
+        for action in source.actions() {
+            let service = action.split(':').next().unwrap_or_default();
+            by_service.entry(service).or_default().insert(action);
+        }
+    }
+    PolicyDocument {
+        version: "2012-10-17",
+        statement: by_service
+            .into_iter()
+            .map(|(service, actions)| {
+                let mut title = service.to_string();
+                title[..1].make_ascii_uppercase();
+                PolicyStatement {
+                    sid: format!("Inventory{title}"),
+                    effect: "Allow",
+                    action: actions.into_iter().map(str::to_string).collect(),
+                    resource: "*",
+                }
+            })
+            .collect(),
+    }
+}
+
+/// An IAM policy document, serialised with AWS's key names in AWS's order.
+#[derive(Debug, serde::Serialize)]
+pub struct PolicyDocument {
+    /// The policy language version.
+    #[serde(rename = "Version")]
+    pub version: &'static str,
+    /// The statements.
+    #[serde(rename = "Statement")]
+    pub statement: Vec<PolicyStatement>,
+}
+
+/// One statement of a [`PolicyDocument`].
+#[derive(Debug, serde::Serialize)]
+pub struct PolicyStatement {
+    /// Statement id.
+    #[serde(rename = "Sid")]
+    pub sid: String,
+    /// Always `Allow`.
+    #[serde(rename = "Effect")]
+    pub effect: &'static str,
+    /// The actions, sorted.
+    #[serde(rename = "Action")]
+    pub action: Vec<String>,
+    /// Always `*`: the inventory reads every resource of the account.
+    #[serde(rename = "Resource")]
+    pub resource: &'static str,
+}
