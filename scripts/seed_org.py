@@ -78,7 +78,39 @@ def member_session(endpoint_url, account_id, region):
                          aws_session_token=creds["SessionToken"], region_name=region)
 
 
-def launch_instances(endpoint_url, account_id, specs):
+def create_security_groups(endpoint_url, account_id, specs):
+    """Creates each {"name", "region", "ingress": [rule], "egress": [rule], "tags"} group in the
+    region's default VPC; a rule is {"protocol", "from", "to", "cidrs", "ipv6_cidrs", "groups"}
+    ("groups" names other groups of the spec). Returns {name: group id}."""
+    ids = {}
+    for spec in specs:
+        region = spec.get("region", "us-east-1")
+        ec2 = member_session(endpoint_url, account_id, region).client("ec2", endpoint_url=endpoint_url)
+        tags = [{"Key": k, "Value": v} for k, v in spec.get("tags", {}).items()]
+        kwargs = {"TagSpecifications": [{"ResourceType": "security-group", "Tags": tags}]} if tags else {}
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        ids[spec["name"]] = ec2.create_security_group(GroupName=spec["name"], Description=spec.get("description", spec["name"]),
+                                                      VpcId=vpc, **kwargs)["GroupId"]
+    for spec in specs:
+        region = spec.get("region", "us-east-1")
+        ec2 = member_session(endpoint_url, account_id, region).client("ec2", endpoint_url=endpoint_url)
+
+        def permission(rule):
+            p = {"IpProtocol": rule.get("protocol", "tcp"),
+                 "IpRanges": [{"CidrIp": c} for c in rule.get("cidrs", [])],
+                 "Ipv6Ranges": [{"CidrIpv6": c} for c in rule.get("ipv6_cidrs", [])],
+                 "UserIdGroupPairs": [{"GroupId": ids[g]} for g in rule.get("groups", [])]}
+            if "from" in rule:
+                p["FromPort"], p["ToPort"] = rule["from"], rule["to"]
+            return p
+        if spec.get("ingress"):
+            ec2.authorize_security_group_ingress(GroupId=ids[spec["name"]], IpPermissions=[permission(r) for r in spec["ingress"]])
+        if spec.get("egress"):
+            ec2.authorize_security_group_egress(GroupId=ids[spec["name"]], IpPermissions=[permission(r) for r in spec["egress"]])
+    return ids
+
+
+def launch_instances(endpoint_url, account_id, specs, groups=None):
     ids = []
     for spec in specs:
         region = spec.get("region", "us-east-1")
@@ -89,6 +121,8 @@ def launch_instances(endpoint_url, account_id, specs):
             image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
         tags = [{"Key": k, "Value": v} for k, v in spec.get("tags", {}).items()]
         kwargs = {"TagSpecifications": [{"ResourceType": "instance", "Tags": tags}]} if tags else {}
+        if spec.get("security_groups"):
+            kwargs["SecurityGroupIds"] = [(groups or {})[name] for name in spec["security_groups"]]
         instance = ec2.run_instances(ImageId=image_id, MinCount=1, MaxCount=1, InstanceType=spec.get("type", "t3.micro"), **kwargs)["Instances"][0]
         state = spec.get("state", "running")
         if state == "stopped":
@@ -166,6 +200,7 @@ def seed(endpoint_url, spec, region="us-east-1"):
     accounts = {}
     instances = {}
     users = {}
+    security_groups = {}
     management = organization["MasterAccountId"]
     if spec.get("management_instances"):
         instances["management"] = launch_instances(endpoint_url, management, spec["management_instances"])
@@ -183,12 +218,16 @@ def seed(endpoint_url, spec, region="us-east-1"):
             org.tag_resource(ResourceId=account_id, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
         if account.get("users"):
             users[name] = create_users(endpoint_url, account_id, account["users"])
+        groups = create_security_groups(endpoint_url, account_id, account.get("security_groups", []))
+        if groups:
+            security_groups[name] = groups
         if account.get("instances"):
-            instances[name] = launch_instances(endpoint_url, account_id, account["instances"])
+            instances[name] = launch_instances(endpoint_url, account_id, account["instances"], groups)
         if account.get("suspended"):
             org.close_account(AccountId=account_id)
     return {"organization_id": organization["Id"], "management_account_id": management, "root_id": root_id,
-            "ous": ous, "accounts": accounts, "instances": instances, "users": users}
+            "ous": ous, "accounts": accounts, "instances": instances, "users": users,
+            "security_groups": security_groups}
 
 
 def main():

@@ -269,7 +269,8 @@ async fn extract_region(
     Ok(scan)
 }
 
-fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
+/// Every tag of an EC2 resource, by key (a tag without a key is dropped).
+pub(crate) fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
     tags.iter()
         .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
         .collect()

@@ -11,6 +11,7 @@
 
 pub mod credential_report;
 pub mod ec2;
+pub mod ec2_security_groups;
 pub mod iam_users;
 pub mod regions;
 
@@ -95,6 +96,7 @@ pub fn registry(config: &Config, as_of: chrono::DateTime<chrono::Utc>) -> Vec<Bo
             as_of,
         })),
         Box::new(credential_report::CredentialReportSource(config.report_settings())),
+        Box::new(ec2_security_groups::SecurityGroupsSource(config.ec2_settings())),
     ]
 }
 

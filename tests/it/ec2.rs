@@ -249,3 +249,197 @@ fn throttled_describe_instances_is_retried_and_loses_nothing() {
     let expected = boto3_view(&moto.url(), &[org.account("busy"), org.account("quiet")]);
     assert_eq!(orglake_view(lake.path()), expected);
 }
+
+/// One rule, the same whether it came from boto3 or from the lake: protocol, ports and
+/// every range sorted.
+fn rule_key(rule: &Value, boto3: bool) -> String {
+    let list = |lake: &str, boto: &str, field: &str| -> Vec<String> {
+        let mut values: Vec<String> = if boto3 {
+            rule[boto]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| v[field].as_str().unwrap().to_string())
+                .collect()
+        } else {
+            rule[lake]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        };
+        values.sort();
+        values
+    };
+    let (protocol, from, to) = if boto3 {
+        (&rule["IpProtocol"], &rule["FromPort"], &rule["ToPort"])
+    } else {
+        (&rule["protocol"], &rule["from_port"], &rule["to_port"])
+    };
+    json!([
+        protocol,
+        from,
+        to,
+        list("cidrs", "IpRanges", "CidrIp"),
+        list("ipv6_cidrs", "Ipv6Ranges", "CidrIpv6"),
+        list("prefix_list_ids", "PrefixListIds", "PrefixListId"),
+        list("referenced_groups", "UserIdGroupPairs", "GroupId"),
+    ])
+    .to_string()
+}
+
+#[test]
+fn security_groups_hold_what_boto3_sees_and_an_instance_open_to_the_world_is_a_finding() {
+    let moto = Moto::start();
+    let tcp = |port: u16, cidrs: Value, ipv6: Value| json!({"protocol": "tcp", "from": port, "to": port, "cidrs": cidrs, "ipv6_cidrs": ipv6});
+    let org = moto.seed(&json!({
+        "ous": {"Net": {}},
+        "accounts": [
+            {"name": "web", "ou": "Net",
+             "security_groups": [
+                {"name": "ssh-open", "ingress": [tcp(22, json!(["0.0.0.0/0"]), json!([]))], "tags": {"team": "ops, \"edge\""}},
+                {"name": "rdp-v6", "ingress": [tcp(3389, json!([]), json!(["::/0"]))]},
+                {"name": "everything", "region": "eu-west-1", "ingress": [{"protocol": "-1", "cidrs": ["0.0.0.0/0"]}]},
+                {"name": "internal", "ingress": [
+                    {"protocol": "tcp", "from": 443, "to": 443, "cidrs": ["10.0.0.0/8", "192.168.0.0/16"], "groups": ["ssh-open"]},
+                    tcp(80, json!(["0.0.0.0/0"]), json!([]))
+                 ], "egress": [tcp(5432, json!(["10.1.0.0/16"]), json!([]))]}
+             ],
+             "instances": [
+                {"region": "us-east-1", "state": "running", "security_groups": ["ssh-open"], "tags": {"Name": "bastion"}},
+                {"region": "us-east-1", "state": "stopped", "security_groups": ["internal"], "tags": {"Name": "web"}},
+                {"region": "us-east-1", "state": "running", "security_groups": ["rdp-v6", "internal"], "tags": {"Name": "windows"}},
+                {"region": "us-east-1", "state": "terminated", "security_groups": ["ssh-open"], "tags": {"Name": "gone"}},
+                {"region": "eu-west-1", "state": "stopped", "security_groups": ["everything"], "tags": {"Name": "open-eu"}}
+             ]},
+            {"name": "quiet", "ou": "Net"}
+        ]
+    }));
+    let lake = tempfile::tempdir().unwrap();
+    run_ok(&[
+        "run",
+        "--ou-id",
+        &org.ou("Net"),
+        "--endpoint-url",
+        &moto.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+        "--regions",
+        "us-east-1,eu-west-1",
+    ]);
+
+    let script = r#"
+import boto3, json, sys
+endpoint, accounts = sys.argv[1], sys.argv[2].split(",")
+for account in accounts:
+    creds = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/view", RoleSessionName="view")["Credentials"]
+    for region in ("us-east-1", "eu-west-1"):
+        ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=region, aws_access_key_id=creds["AccessKeyId"],
+                           aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+        for g in ec2.describe_security_groups()["SecurityGroups"]:
+            print(json.dumps({"account_id": account, "region": region, **g}, default=str))
+"#;
+    let accounts = [org.account("web"), org.account("quiet")];
+    let output = crate::support::python_command()
+        .args(["-c", script, &moto.url(), &accounts.join(",")])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let normalise = |g: &Value, boto3: bool| -> String {
+        let (ingress, egress, name, vpc, owner, id) = if boto3 {
+            (
+                "IpPermissions",
+                "IpPermissionsEgress",
+                "GroupName",
+                "VpcId",
+                "OwnerId",
+                "GroupId",
+            )
+        } else {
+            ("ingress", "egress", "group_name", "vpc_id", "owner_id", "group_id")
+        };
+        let rules = |field: &str| -> Vec<String> {
+            let mut keys: Vec<String> = g[field]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| rule_key(r, boto3))
+                .collect();
+            keys.sort();
+            keys
+        };
+        let tags: std::collections::BTreeMap<String, String> = if boto3 {
+            g["Tags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| {
+                    (
+                        t["Key"].as_str().unwrap().to_string(),
+                        t["Value"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        } else {
+            serde_json::from_value(g["tags"].clone()).unwrap_or_default()
+        };
+        json!([
+            g["account_id"],
+            g["region"],
+            g[id],
+            g[name],
+            g[vpc],
+            g[owner],
+            rules(ingress),
+            rules(egress),
+            tags
+        ])
+        .to_string()
+    };
+    let mut expected: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| normalise(&serde_json::from_str(l).unwrap(), true))
+        .collect();
+    expected.sort();
+    let mut actual: Vec<String> = query(
+        lake.path(),
+        "SELECT account_id, region, group_id, group_name, vpc_id, owner_id, ingress, egress, tags FROM latest_ec2_security_groups",
+    )
+    .iter()
+    .map(|g| normalise(g, false))
+    .collect();
+    actual.sort();
+    assert!(
+        expected.len() >= 8,
+        "every region's default group and the seeded ones: {expected:?}"
+    );
+    assert_eq!(actual, expected, "the table holds exactly what boto3 sees");
+
+    let open: BTreeSet<String> = query(
+        lake.path(),
+        "SELECT f.principal, f.severity, f.detail, i.name_tag FROM latest_findings f \
+         JOIN latest_ec2_instances i ON i.instance_id = f.principal WHERE f.check_id = 'instance_open_to_world'",
+    )
+    .iter()
+    .map(|r| {
+        assert_eq!(r["severity"], json!("high"));
+        assert!(r["detail"].as_str().unwrap().contains("sg-"), "{r}");
+        r["name_tag"].as_str().unwrap().to_string()
+    })
+    .collect();
+    assert_eq!(
+        open,
+        ["bastion", "open-eu", "windows"]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        "SSH from 0.0.0.0/0, RDP from ::/0, every port; not port 80, not a terminated instance"
+    );
+    let stages = query(
+        lake.path(),
+        "SELECT DISTINCT status FROM latest_account_status WHERE stage = 'ec2_security_groups'",
+    );
+    assert_eq!(stages, vec![json!({"status": "ok"})], "{stages:?}");
+}

@@ -1,0 +1,36 @@
+-- ec2_security_groups for this run: every group described (seen), and for regions of this
+-- run's scanned accounts that were not scanned fine (the region or the account failed),
+-- their last known groups carried forward as stale (one row per group, within the
+-- retention window).
+WITH scanned_regions AS (
+  SELECT DISTINCT account_id, region
+  FROM run_account_status
+  WHERE stage = 'ec2_security_groups' AND region IS NOT NULL AND status IN ('ok', 'no_data')
+),
+previous AS (
+  SELECT ranked.*
+  FROM (
+    SELECT p.*, pr.as_of AS previous_as_of,
+           row_number() OVER (PARTITION BY p.account_id, p.region, p.group_id ORDER BY p.last_seen DESC) AS copy
+    FROM raw_ec2_security_groups p
+    JOIN previous_runs pr
+      ON pr.snapshot_date = p.snapshot_date AND pr.run_id = p.run_id AND pr.account_id = p.account_id
+    JOIN run_accounts a ON a.account_id = p.account_id AND a.scanned
+    LEFT JOIN scanned_regions s ON s.account_id = p.account_id AND s.region = p.region
+    WHERE s.region IS NULL
+  ) ranked
+  WHERE ranked.copy = 1
+),
+merged AS (
+  SELECT e.* EXCLUDE (run_id),
+         'seen' AS observed, params.as_of AS last_seen, params.run_id AS observed_run_id
+  FROM ec2_security_groups_extracted e CROSS JOIN run_params params
+  UNION ALL
+  SELECT p.* EXCLUDE (run_id, snapshot_date, observed, last_seen, observed_run_id, previous_as_of, copy),
+         'stale' AS observed, coalesce(p.last_seen, p.previous_as_of) AS last_seen,
+         coalesce(p.observed_run_id, p.run_id) AS observed_run_id
+  FROM previous p
+)
+SELECT m.*, params.run_id
+FROM merged m CROSS JOIN run_params params
+WHERE NOT (m.observed = 'stale' AND m.last_seen < params.retention_cutoff)
