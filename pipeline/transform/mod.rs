@@ -249,7 +249,11 @@ mod tests {
         }];
         register_rows(&ctx, "run_params", table("run_params").unwrap(), "run", &params).unwrap();
         let mut found = Vec::new();
-        for (_, sql) in findings() {
+        // The checks over the credential report (the others read other tables).
+        for (_, sql) in findings()
+            .into_iter()
+            .filter(|(_, sql)| sql.contains("run_iam_credential_report"))
+        {
             for batch in ctx.sql(sql).await.unwrap().collect().await.unwrap() {
                 let batch = conform_findings(&batch);
                 let principals = batch
