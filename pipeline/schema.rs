@@ -32,9 +32,46 @@ pub struct TableDef {
     pub table: String,
     /// What one row of the table is.
     pub description: String,
+    /// How the table keeps the last known rows of a stage that did not finish in a run
+    /// (`stale` rows); `None`: it does not.
+    #[serde(default)]
+    pub carry_forward: Option<CarryForward>,
     /// Columns in order; partition columns last.
     #[serde(rename = "column")]
     pub columns: Vec<ColumnDef>,
+}
+
+/// A table's `[carry_forward]`: its transform, unless it has a SQL file of its own, is
+/// `queries/transform/templates/carry_forward_by_<by>.sql` filled in with these.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarryForward {
+    /// The `account_status` stage whose failure keeps the rows.
+    pub stage: String,
+    /// Whether a failure of the stage for the account or for one region keeps them.
+    pub by: CarryScope,
+    /// The columns that identify a row within its account (and region).
+    pub key: Vec<String>,
+}
+
+/// What a stage's failure covers, for [`CarryForward`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CarryScope {
+    /// The stage has one outcome per account.
+    Account,
+    /// The stage has one outcome per region of an account.
+    Region,
+}
+
+impl CarryScope {
+    /// The name used in the template file's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            CarryScope::Account => "account",
+            CarryScope::Region => "region",
+        }
+    }
 }
 
 /// One column of a table.
@@ -164,6 +201,21 @@ pub fn data_dictionary_markdown() -> String {
 /// Parses one schema file's text into a resolved [`Table`].
 pub fn parse_table(text: &str) -> Result<Table> {
     let def: TableDef = toml::from_str(text).map_err(|e| Error::Schema(e.to_string()))?;
+    if let Some(carry) = &def.carry_forward {
+        let mut needed: Vec<&str> = carry.key.iter().map(String::as_str).collect();
+        needed.extend(["account_id", "observed", "last_seen", "observed_run_id"]);
+        if carry.by == CarryScope::Region {
+            needed.push("region");
+        }
+        for column in needed {
+            if !def.columns.iter().any(|c| c.name == column) {
+                return Err(Error::Schema(format!(
+                    "{}: [carry_forward] needs a column `{column}`",
+                    def.table
+                )));
+            }
+        }
+    }
     let mut file_fields = Vec::new();
     let mut partition_fields = Vec::new();
     for column in &def.columns {
@@ -327,6 +379,24 @@ mod tests {
         assert_eq!(fields.len(), 3);
         assert_eq!(fields[1].data_type(), &DataType::Int64);
         assert!(matches!(fields[2].data_type(), DataType::Map(_, false)));
+    }
+
+    #[test]
+    fn a_carry_forward_needs_its_key_and_history_columns() {
+        let table = |carry: &str| {
+            format!(
+                "table = \"t\"\ndescription = \"d\"\n{carry}\n[[column]]\nname = \"account_id\"\ntype = \"string\"\nnullable = false\ndescription = \"a\"\n"
+            )
+        };
+        let error = parse_table(&table(
+            "[carry_forward]\nstage = \"s\"\nby = \"account\"\nkey = [\"id\"]",
+        ))
+        .unwrap_err();
+        assert!(error.to_string().contains("needs a column `id`"), "{error}");
+        assert!(parse_table(&table("[carry_forward]\nstage = \"s\"\nby = \"sideways\"\nkey = []")).is_err());
+        let images = crate::schema::table("ec2_images").unwrap();
+        let carry = images.def.carry_forward.as_ref().unwrap();
+        assert_eq!((carry.stage.as_str(), carry.by), ("ec2", CarryScope::Region));
     }
 
     #[test]

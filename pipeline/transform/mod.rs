@@ -36,13 +36,33 @@ pub fn transforms(staged: &[&str]) -> Result<Vec<(&'static str, String)>> {
             continue;
         };
         let lake_table = table(target)?;
-        let sql = match embedded::file(&format!("queries/transform/{target}.sql")) {
-            Some(sql) => sql.to_string(),
-            None => format!("SELECT * FROM {name}"),
+        let sql = match (
+            embedded::file(&format!("queries/transform/{target}.sql")),
+            &lake_table.def.carry_forward,
+        ) {
+            (Some(sql), _) => sql.to_string(),
+            (None, Some(carry)) => carry_forward_sql(target, carry)?,
+            (None, None) => format!("SELECT * FROM {name}"),
         };
         out.push((lake_table.def.table.as_str(), sql));
     }
     Ok(out)
+}
+
+/// The transform of a table with a `[carry_forward]`: its template filled in.
+fn carry_forward_sql(table: &str, carry: &crate::schema::CarryForward) -> Result<String> {
+    let path = format!("queries/transform/templates/carry_forward_by_{}.sql", carry.by.name());
+    let template = embedded::file(&path).ok_or_else(|| Error::Schema(format!("{path} is missing")))?;
+    let mut partition = vec!["p.account_id".to_string()];
+    if carry.by == crate::schema::CarryScope::Region {
+        partition.push("p.region".to_string());
+    }
+    partition.extend(carry.key.iter().map(|k| format!("p.{k}")));
+    Ok(template
+        .replace("{table}", table)
+        .replace("{stage}", &carry.stage)
+        .replace("{partition}", &partition.join(", "))
+        .replace("{key}", &carry.key.join(", ")))
 }
 
 /// Views over this run's inputs that the transforms share (`queries/transform/inputs/`),

@@ -1,18 +1,19 @@
--- ec2_security_groups for this run: every group described (seen), and for regions of this
--- run's scanned accounts that were not scanned fine (the region or the account failed),
--- their last known groups carried forward as stale (one row per group, within the
--- retention window).
+-- {table} for this run: every row extracted (seen), and for regions of this run's scanned
+-- accounts that the {stage} stage did not scan fine (the region or the account failed),
+-- their last known rows carried forward as stale (one row per {key}, within the retention
+-- window). The transform of every table whose schema says [carry_forward] by = "region"
+-- and that has no queries/transform/{table}.sql.
 WITH scanned_regions AS (
   SELECT DISTINCT account_id, region
   FROM run_account_status
-  WHERE stage = 'ec2_security_groups' AND region IS NOT NULL AND status IN ('ok', 'no_data')
+  WHERE stage = '{stage}' AND region IS NOT NULL AND status IN ('ok', 'no_data')
 ),
 previous AS (
   SELECT ranked.*
   FROM (
     SELECT p.*, pr.as_of AS previous_as_of,
-           row_number() OVER (PARTITION BY p.account_id, p.region, p.group_id ORDER BY p.last_seen DESC) AS copy
-    FROM raw_ec2_security_groups p
+           row_number() OVER (PARTITION BY {partition} ORDER BY p.last_seen DESC) AS copy
+    FROM raw_{table} p
     JOIN previous_runs pr
       ON pr.snapshot_date = p.snapshot_date AND pr.run_id = p.run_id AND pr.account_id = p.account_id
     JOIN run_accounts a ON a.account_id = p.account_id AND a.scanned
@@ -24,7 +25,7 @@ previous AS (
 merged AS (
   SELECT e.* EXCLUDE (run_id),
          'seen' AS observed, params.as_of AS last_seen, params.run_id AS observed_run_id
-  FROM ec2_security_groups_extracted e CROSS JOIN run_params params
+  FROM {table}_extracted e CROSS JOIN run_params params
   UNION ALL
   SELECT p.* EXCLUDE (run_id, snapshot_date, observed, last_seen, observed_run_id, previous_as_of, copy),
          'stale' AS observed, coalesce(p.last_seen, p.previous_as_of) AS last_seen,
