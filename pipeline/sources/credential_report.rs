@@ -136,7 +136,9 @@ pub async fn fetch(
     let mut calls_left = 2 * settings.max_polls + 4;
     loop {
         calls_left = calls_left.saturating_sub(1);
-        let not_yet: String = match step {
+        // Not ready yet: the transient error code to count (none for a report still being
+        // generated), and how to describe the answer if it was the last one.
+        let (transient, last): (Option<String>, String) = match step {
             Step::Download => match client.get_credential_report().send().await {
                 Ok(report) => {
                     let generated_at = report.generated_time().and_then(to_utc);
@@ -169,7 +171,9 @@ pub async fn fetch(
                             step = Step::Generate;
                             continue;
                         }
-                        Some(code) if TRANSIENT_CODES.contains(&code) => code.to_string(),
+                        Some(code) if TRANSIENT_CODES.contains(&code) => {
+                            (Some(code.to_string()), format!("last answer {code}"))
+                        }
                         _ => return Err(err),
                     }
                 }
@@ -183,29 +187,24 @@ pub async fn fetch(
                     }
                     continue;
                 }
-                Ok(state) => {
-                    polls += 1;
-                    if polls >= settings.max_polls || calls_left == 0 {
-                        let last = format!("{:?}", state.state().map(|s| s.as_str()));
-                        return Err(poll_limit(polls, &format!("last state {last}")));
-                    }
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(settings.max_poll_interval);
-                    continue;
-                }
+                Ok(state) => (None, format!("last state {:?}", state.state().map(|s| s.as_str()))),
                 Err(e) => {
                     let err = aws.error("iam:GenerateCredentialReport", e);
                     match err.code().as_deref() {
-                        Some(code) if TRANSIENT_CODES.contains(&code) => code.to_string(),
+                        Some(code) if TRANSIENT_CODES.contains(&code) => {
+                            (Some(code.to_string()), format!("last answer {code}"))
+                        }
                         _ => return Err(err),
                     }
                 }
             },
         };
         polls += 1;
-        *waited.entry(not_yet.clone()).or_insert(0) += 1;
+        if let Some(code) = transient {
+            *waited.entry(code).or_insert(0) += 1;
+        }
         if polls >= settings.max_polls || calls_left == 0 {
-            return Err(poll_limit(polls, &format!("last answer {not_yet}")));
+            return Err(poll_limit(polls, &last));
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(settings.max_poll_interval);

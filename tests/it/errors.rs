@@ -1,7 +1,7 @@
 //! Bad input ends with one clear error line and a non-zero exit, never a panic.
 
 use crate::discovery::foreign_org;
-use crate::support::{FaultProxy, Moto, SnsInbox, assert_one_line_error, orglake, python_command, query, run_orglake};
+use crate::support::{FaultProxy, Moto, SnsInbox, assert_one_line_error, make_bucket, orglake, query, run_orglake};
 use serde_json::json;
 
 #[test]
@@ -159,12 +159,7 @@ fn a_fatal_run_publishes_its_one_line_error_to_the_topic() {
     let body = fatal(&moto.url(), &["--warehouse", not_writable.to_str().unwrap()]);
     assert!(body.contains("a-file"), "lake not writable: {body}");
 
-    let make_bucket = "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket='alerts-lake')";
-    let output = python_command()
-        .args(["-c", make_bucket, &moto.url()])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    make_bucket(&moto, "alerts-lake");
     let proxy = FaultProxy::start(&moto.url());
     proxy.set_rules(json!([{"contains": "/alerts-lake/lake/runs/", "fault": "error500"}]));
     let body = fatal(

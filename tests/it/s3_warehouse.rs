@@ -4,29 +4,14 @@ use serde_json::json;
 
 use crate::discovery::foreign_org;
 use crate::support::{
-    FaultProxy, Moto, assert_one_line_error, orglake, python_command, query_with, run_ok, run_orglake,
+    FaultProxy, Moto, assert_one_line_error, make_bucket, orglake, python_command, query_with, run_ok, run_orglake,
 };
-
-/// Creates `bucket` in moto.
-fn make_bucket(moto: &Moto, bucket: &str) {
-    let script = "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])";
-    let output = python_command()
-        .args(["-c", script, &moto.url(), bucket])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-}
 
 #[test]
 fn an_s3_warehouse_is_written_and_queried_like_a_local_one() {
     let moto = Moto::start();
     moto.seed(&foreign_org());
-    let make_bucket = "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket='lake-bucket')";
-    let output = python_command()
-        .args(["-c", make_bucket, &moto.url()])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    make_bucket(&moto, "lake-bucket");
     let warehouse = "s3://lake-bucket/inventory/v1";
     run_ok(&["run", "--endpoint-url", &moto.url(), "--warehouse", warehouse]);
 

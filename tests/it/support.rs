@@ -481,3 +481,13 @@ print(json.dumps([json.loads(m["Body"]) for m in messages]))
             .collect()
     }
 }
+
+/// Creates `bucket` in moto.
+pub fn make_bucket(moto: &Moto, bucket: &str) {
+    let script = "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])";
+    let output = python_command()
+        .args(["-c", script, &moto.url(), bucket])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
