@@ -18,13 +18,23 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
-    /// The configuration file could not be read or parsed.
-    #[error("cannot read config file {path}: {message}")]
-    ConfigFile {
+    /// The configuration file could not be read.
+    #[error("cannot read config file {path}: {source}; check --config")]
+    ConfigFileRead {
         /// Path of the file.
         path: String,
-        /// Parser or I/O message (names the key and line where it can).
-        message: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid TOML.
+    #[error("config file {path} is not valid TOML: {source}")]
+    ConfigFileSyntax {
+        /// Path of the file.
+        path: String,
+        /// The parser's error (it names the line and the key).
+        #[source]
+        source: Box<toml::de::Error>,
     },
     /// The SQL file given to `query --file` could not be read.
     #[error("cannot read SQL file {path}: {source}; check the path given to --file")]
@@ -60,8 +70,11 @@ pub enum Error {
         operation: String,
         /// The endpoint in use, or "the default AWS endpoint".
         endpoint: String,
-        /// The transport error.
+        /// The transport error's innermost cause, on one line.
         message: String,
+        /// The transport error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// AWS answered with an error.
     #[error("{operation} failed: {code}: {message}")]
@@ -74,12 +87,13 @@ pub enum Error {
         message: String,
     },
     /// Reading or writing the lake failed.
-    #[error("lake I/O failed at {location}: {message}")]
+    #[error("lake I/O failed at {location}: {source}")]
     Lake {
         /// The object path or warehouse involved.
         location: String,
         /// The underlying error.
-        message: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// Building or reading Arrow data failed.
     #[error("arrow: {0}")]
@@ -116,10 +130,10 @@ impl Error {
     }
 
     /// A lake I/O error at `location`.
-    pub fn lake(location: impl Into<String>, err: impl std::fmt::Display) -> Self {
+    pub fn lake(location: impl Into<String>, err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Error::Lake {
             location: location.into(),
-            message: err.to_string(),
+            source: err.into(),
         }
     }
 }

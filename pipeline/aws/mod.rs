@@ -46,7 +46,7 @@ impl AwsContext {
             .operation_attempt_timeout(Duration::from_secs(60))
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(config.home_region.clone()))
+            .region(Region::new(config.region.clone()))
             .retry_config(retry)
             .timeout_config(timeouts);
         if let Some(url) = &config.endpoint_url {
@@ -162,6 +162,7 @@ where
             operation: operation.to_string(),
             endpoint: endpoint.to_string(),
             message: root_cause(&err),
+            source: Box::new(err),
         },
         _ => {
             let status = err.raw_response().map(|r| r.status().as_u16());

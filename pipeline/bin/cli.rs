@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::flags::{self, SettingFlags};
 use crate::logging::LogFormat;
 use orglake::config::{Config, ConfigLayers};
 use orglake::error::Result;
@@ -59,6 +60,15 @@ pub enum Command {
     /// registered sources declare; `scripts/regenerate.sh` writes it to `deploy/`.
     #[command(name = "member-policy", hide = true)]
     MemberPolicy,
+    /// List every setting: its file key, variable, flag, default and commands.
+    Settings {
+        /// Print the README's settings table (Markdown).
+        #[arg(long, conflicts_with = "example")]
+        markdown: bool,
+        /// Print examples/orglake.toml.
+        #[arg(long)]
+        example: bool,
+    },
     /// List the lake's tables and their columns.
     Tables {
         /// Print the data dictionary as Markdown (as in the README).
@@ -67,270 +77,8 @@ pub enum Command {
     },
 }
 
-/// A group of flags that sets configuration keys. Each command takes only the groups it
-/// uses, so a flag another command owns is refused by the parser, not silently ignored.
-trait FlagGroup {
-    /// Puts the flags that were given into the flag layer.
-    fn set(&self, flags: &mut ConfigLayers);
-    /// Applies flags that are not configuration keys (actions such as `--apply`).
-    fn finish(&self, _config: &mut Config) {}
-}
-
-/// Merges the config file < environment < the given flag groups, and validates the result.
-fn resolve(lake: &LakeArgs, groups: &[&dyn FlagGroup], env: impl Fn(&str) -> Option<String>) -> Result<Config> {
-    let file = match &lake.config {
-        Some(path) => ConfigLayers::from_file(path)?,
-        None => ConfigLayers::default(),
-    };
-    let mut flags = ConfigLayers::default();
-    lake.set(&mut flags);
-    for group in groups {
-        group.set(&mut flags);
-    }
-    let mut config = file.overlay(ConfigLayers::from_env(env)).overlay(flags).resolve()?;
-    for group in groups {
-        group.finish(&mut config);
-    }
-    Ok(config)
-}
-
-/// A single-valued flag as a list of values.
-fn single(value: &Option<String>) -> Vec<String> {
-    value.iter().cloned().collect()
-}
-
-/// Where the lake is and how to reach it: every command that opens a lake takes these.
-/// Each setting may also come from the config file or the environment (see the README).
-#[derive(Debug, Args, Default)]
-pub struct LakeArgs {
-    /// TOML config file (also ORGLAKE_CONFIG).
-    #[arg(long, env = "ORGLAKE_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Lake location: a directory or s3://bucket/prefix (default: ./lake).
-    #[arg(long)]
-    pub warehouse: Option<String>,
-    /// Endpoint for every AWS call, for example an emulator (also AWS_ENDPOINT_URL).
-    #[arg(long)]
-    pub endpoint_url: Option<String>,
-    /// Region for Organizations, STS and the lake bucket (default: us-east-1).
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Account that must own the lake bucket (a bucket in another account, for example).
-    #[arg(long)]
-    pub expected_bucket_owner: Option<String>,
-    /// Retries per AWS call after throttling or a transient error (default: 5).
-    #[arg(long)]
-    pub max_retries: Option<String>,
-}
-
-impl FlagGroup for LakeArgs {
-    fn set(&self, flags: &mut ConfigLayers) {
-        flags.set_flag("warehouse", single(&self.warehouse));
-        flags.set_flag("endpoint_url", single(&self.endpoint_url));
-        flags.set_flag("region", single(&self.region));
-        flags.set_flag("expected_bucket_owner", single(&self.expected_bucket_owner));
-        flags.set_flag("max_retries", single(&self.max_retries));
-    }
-}
-
-/// How lake objects are encrypted: the commands that write a lake take these.
-#[derive(Debug, Args, Default)]
-pub struct EncryptionArgs {
-    /// Server-side encryption of lake objects: AES256 (SSE-S3) or aws:kms (SSE-KMS).
-    #[arg(long)]
-    pub sse: Option<String>,
-    /// KMS key (id, ARN or alias) for --sse aws:kms (default: the AWS managed key).
-    #[arg(long)]
-    pub kms_key_id: Option<String>,
-}
-
-impl FlagGroup for EncryptionArgs {
-    fn set(&self, flags: &mut ConfigLayers) {
-        flags.set_flag("sse", single(&self.sse));
-        flags.set_flag("kms_key_id", single(&self.kms_key_id));
-    }
-}
-
-/// Which snapshot a commit writes.
-#[derive(Debug, Args, Default)]
-pub struct SnapshotArgs {
-    /// The run clock, RFC 3339 or YYYY-MM-DD (default: now); sets the snapshot date.
-    #[arg(long)]
-    pub as_of: Option<String>,
-    /// Days a terminated instance stays in the inventory (default: 15).
-    #[arg(long)]
-    pub terminated_retention_days: Option<String>,
-}
-
-impl FlagGroup for SnapshotArgs {
-    fn set(&self, flags: &mut ConfigLayers) {
-        flags.set_flag("as_of", single(&self.as_of));
-        flags.set_flag("terminated_retention_days", single(&self.terminated_retention_days));
-    }
-}
-
-/// The Glue catalog kept in sync.
-#[derive(Debug, Args, Default)]
-pub struct GlueArgs {
-    /// Glue database kept in sync after each run (S3 warehouses only).
-    #[arg(long)]
-    pub glue_database: Option<String>,
-}
-
-impl FlagGroup for GlueArgs {
-    fn set(&self, flags: &mut ConfigLayers) {
-        flags.set_flag("glue_database", single(&self.glue_database));
-    }
-}
-
-/// What to scan and how.
-#[derive(Debug, Args, Default)]
-pub struct ScanArgs {
-    /// Expected organization id; refuse to scan any other (also ORGANIZATION_ID).
-    #[arg(long)]
-    pub organization_id: Option<String>,
-    /// OU or root id to scan, recursively; repeatable (default: the whole organization).
-    #[arg(long = "ou-id")]
-    pub ou_ids: Vec<String>,
-    /// Account id to scan instead of discovering by OU; repeatable.
-    #[arg(long = "account")]
-    pub accounts: Vec<String>,
-    /// Role to assume in each account (default: orglake-reader).
-    #[arg(long)]
-    pub role_name: Option<String>,
-    /// External id for AssumeRole, if the role requires one.
-    #[arg(long)]
-    pub external_id: Option<String>,
-    /// Regions to scan, comma-separated (default: every enabled region).
-    #[arg(long)]
-    pub regions: Option<String>,
-    /// Count a region that a service control policy denies as a failure (true/false;
-    /// default false: recorded as skipped, denied_by_policy).
-    #[arg(long)]
-    pub fail_on_denied_regions: Option<String>,
-    /// Scan only slice INDEX of COUNT (0-based, e.g. 0/3): account id modulo COUNT. Run
-    /// every slice for the same date; the snapshot is complete when all have committed.
-    #[arg(long, value_name = "INDEX/COUNT")]
-    pub shard: Option<String>,
-    /// Accounts scanned at once (default: 32).
-    #[arg(long)]
-    pub max_concurrency: Option<String>,
-    /// Regions scanned at once within one account (default: 8).
-    #[arg(long)]
-    pub region_concurrency: Option<String>,
-    /// GenerateCredentialReport polls before an account's report is given up (default: 45).
-    #[arg(long)]
-    pub report_max_polls: Option<String>,
-    /// SNS topic told about failed accounts and failed runs, one message per run (default: none).
-    #[arg(long)]
-    pub sns_topic_arn: Option<String>,
-}
-
-impl FlagGroup for ScanArgs {
-    fn set(&self, flags: &mut ConfigLayers) {
-        flags.set_flag("organization_id", single(&self.organization_id));
-        flags.set_flag("ou_ids", self.ou_ids.clone());
-        flags.set_flag("accounts", self.accounts.clone());
-        flags.set_flag("role_name", single(&self.role_name));
-        flags.set_flag("external_id", single(&self.external_id));
-        flags.set_flag("regions", single(&self.regions));
-        flags.set_flag("fail_on_denied_regions", single(&self.fail_on_denied_regions));
-        flags.set_flag("shard", single(&self.shard));
-        flags.set_flag("max_concurrency", single(&self.max_concurrency));
-        flags.set_flag("region_concurrency", single(&self.region_concurrency));
-        flags.set_flag("report_max_polls", single(&self.report_max_polls));
-        flags.set_flag("sns_topic_arn", single(&self.sns_topic_arn));
-    }
-}
-
-/// Owner tagging: the plan's rule and whether to act on it.
-#[derive(Debug, Args, Default)]
-pub struct TagArgs {
-    /// Plan owner tags in this run (stored in tag_actions; `orglake tag` implies it).
-    #[arg(long)]
-    pub plan_tags: bool,
-    /// Act: write the planned owner tags (CreateTags). Without it nothing is written to AWS.
-    #[arg(long)]
-    pub apply: bool,
-    /// Apply even when the plan exceeds --max-tag-changes.
-    #[arg(long)]
-    pub allow_many_tag_changes: bool,
-    /// Tag key of owner tagging (default: owner).
-    #[arg(long)]
-    pub tag_key: Option<String>,
-    /// Skip accounts whose owner's e-mail is in this domain; repeatable.
-    #[arg(long = "skip-owner-domain")]
-    pub skip_owner_domains: Vec<String>,
-    /// Tag only these accounts; repeatable.
-    #[arg(long = "tag-include-account")]
-    pub tag_include_accounts: Vec<String>,
-    /// Never tag these accounts; repeatable.
-    #[arg(long = "tag-exclude-account")]
-    pub tag_exclude_accounts: Vec<String>,
-    /// Instance states that are tagged; repeatable (default: pending, running, stopping, stopped).
-    #[arg(long = "tag-include-state")]
-    pub tag_include_states: Vec<String>,
-    /// Overwrite an existing owner tag that differs (true/false; default false).
-    #[arg(long)]
-    pub tag_overwrite: Option<String>,
-    /// Most tag changes applied in one run (default: 100).
-    #[arg(long)]
-    pub max_tag_changes: Option<String>,
-}
-
-impl FlagGroup for TagArgs {
-    fn set(&self, flags: &mut ConfigLayers) {
-        if self.plan_tags || self.apply {
-            flags.set_flag("plan_tags", vec!["true".into()]);
-        }
-        flags.set_flag("tag_key", single(&self.tag_key));
-        flags.set_flag("skip_owner_domains", self.skip_owner_domains.clone());
-        flags.set_flag("tag_include_accounts", self.tag_include_accounts.clone());
-        flags.set_flag("tag_exclude_accounts", self.tag_exclude_accounts.clone());
-        flags.set_flag("tag_include_states", self.tag_include_states.clone());
-        flags.set_flag("tag_overwrite", single(&self.tag_overwrite));
-        flags.set_flag("max_tag_changes", single(&self.max_tag_changes));
-    }
-
-    fn finish(&self, config: &mut Config) {
-        config.tagging.apply = self.apply;
-        config.tagging.allow_many_changes = self.allow_many_tag_changes;
-    }
-}
-
-/// Flags of `orglake run` and `orglake tag`.
-#[derive(Debug, Args, Default)]
-pub struct RunArgs {
-    /// Where the lake is.
-    #[command(flatten)]
-    pub lake: LakeArgs,
-    /// How lake objects are encrypted.
-    #[command(flatten)]
-    pub encryption: EncryptionArgs,
-    /// Which snapshot.
-    #[command(flatten)]
-    pub snapshot: SnapshotArgs,
-    /// What to scan.
-    #[command(flatten)]
-    pub scan: ScanArgs,
-    /// The Glue catalog.
-    #[command(flatten)]
-    pub glue: GlueArgs,
-    /// Owner tagging.
-    #[command(flatten)]
-    pub tags: TagArgs,
-}
-
-impl RunArgs {
-    /// The run's configuration: file < environment < flags, validated.
-    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
-        resolve(
-            &self.lake,
-            &[&self.encryption, &self.snapshot, &self.scan, &self.glue, &self.tags],
-            env,
-        )
-    }
-}
+/// Flags of `orglake run` and `orglake tag`: every setting.
+pub type RunArgs = SettingFlags<flags::Run>;
 
 /// Flags of `orglake vacuum`.
 #[derive(Debug, Args)]
@@ -344,7 +92,7 @@ pub struct VacuumArgs {
     pub apply: bool,
     /// Which lake, and how to reach it.
     #[command(flatten)]
-    pub lake: LakeArgs,
+    pub lake: SettingFlags<flags::LakeOnly>,
 }
 
 /// Flags of `orglake bench-load`.
@@ -359,15 +107,9 @@ pub struct BenchLoadArgs {
     /// IAM users (each also a credential-report line).
     #[arg(long, default_value_t = 500_000)]
     pub users: usize,
-    /// Where to write.
+    /// Where to write, how, and which snapshot.
     #[command(flatten)]
-    pub lake: LakeArgs,
-    /// How lake objects are encrypted.
-    #[command(flatten)]
-    pub encryption: EncryptionArgs,
-    /// Which snapshot.
-    #[command(flatten)]
-    pub snapshot: SnapshotArgs,
+    pub settings: SettingFlags<flags::BenchLoad>,
 }
 
 /// `orglake glue` subcommands.
@@ -387,12 +129,9 @@ pub enum GlueCommand {
 /// Flags of `orglake glue sync`.
 #[derive(Debug, Args)]
 pub struct GlueSyncArgs {
-    /// Which lake.
+    /// Which lake and which database.
     #[command(flatten)]
-    pub lake: LakeArgs,
-    /// Which database.
-    #[command(flatten)]
-    pub glue: GlueArgs,
+    pub settings: SettingFlags<flags::GlueSync>,
 }
 
 /// Arguments of `orglake query`.
@@ -413,7 +152,7 @@ pub struct QueryArgs {
     pub format: OutputFormat,
     /// Where the lake is, and how to reach it.
     #[command(flatten)]
-    pub lake: LakeArgs,
+    pub lake: SettingFlags<flags::LakeOnly>,
 }
 
 /// Arguments of `orglake export`.
@@ -436,7 +175,7 @@ pub struct ExportArgs {
     pub out: Option<PathBuf>,
     /// Where the lake is, and how to reach it.
     #[command(flatten)]
-    pub lake: LakeArgs,
+    pub lake: SettingFlags<flags::LakeOnly>,
 }
 
 /// Opens the configured lake for reading (it must exist).
@@ -464,7 +203,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run_and_summarise(&args.resolve(env)?).await,
         Command::Vacuum(args) => {
-            let config = resolve(&args.lake, &[], env)?;
+            let config = args.lake.resolve(env)?;
             let lake = open_lake_for_reading(&config).await?;
             let grace = chrono::Duration::hours(i64::from(args.older_than_hours));
             let report = orglake::lake::vacuum::vacuum(&lake, grace, chrono::Utc::now(), args.apply).await?;
@@ -490,7 +229,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchLoad(args) => {
-            let config = resolve(&args.lake, &[&args.encryption, &args.snapshot], env)?;
+            let config = args.settings.resolve(env)?;
             let size = orglake::run::synthetic::SyntheticSize {
                 accounts: args.org_accounts.max(1),
                 instances: args.instances,
@@ -502,11 +241,11 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         }
         Command::Tag(args) => {
             let mut config = args.resolve(env)?;
-            config.tagging.plan = true;
+            config.plan_tags = true;
             run_and_summarise(&config).await
         }
         Command::Export(args) => {
-            let config = resolve(&args.lake, &[], env)?;
+            let config = args.lake.resolve(env)?;
             let lake = open_lake_for_reading(&config).await?;
             let ctx = query::session(&lake).await?;
             let extension = match args.format {
@@ -530,7 +269,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Query(args) => {
-            let config = resolve(&args.lake, &[], env)?;
+            let config = args.lake.resolve(env)?;
             let lake = open_lake_for_reading(&config).await?;
             let sql = match (&args.sql, &args.file) {
                 (Some(sql), _) => sql.clone(),
@@ -559,18 +298,34 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Glue(GlueCommand::Sync(args)) => {
-            let config = resolve(&args.lake, &[&args.glue], env)?;
+            let config = args.settings.resolve(env)?;
             let report = orglake::run::sync_catalog(&config).await?;
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
         Command::MemberPolicy => {
-            let config = resolve(&LakeArgs::default(), &[], |_| None)?;
+            let config = ConfigLayers::default().resolve()?;
             let policy = orglake::sources::member_read_policy(&config);
             println!(
                 "{}",
                 serde_json::to_string_pretty(&policy).expect("a policy serialises")
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Settings { markdown: true, .. } => {
+            print!("{}", orglake::config::settings::settings_markdown());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Settings { example: true, .. } => {
+            print!("{}", orglake::config::settings::example_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Settings { .. } => {
+            for s in orglake::config::SETTINGS {
+                let file_key = if s.flag_only { "(flag only)" } else { s.key };
+                println!("{file_key:<28} {:<28} {}", s.flag, s.env.join(", "));
+                println!("    {} (default: {})", s.help_line(), s.default_text().replace('`', ""));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Tables { markdown: true } => {

@@ -1,6 +1,7 @@
 //! The `orglake` binary: parse the command line, run, map errors to exit codes.
 
 mod cli;
+mod flags;
 mod logging;
 
 use std::process::ExitCode;

@@ -77,7 +77,7 @@ impl S3Options {
     pub fn from_config(config: &crate::config::Config) -> Self {
         S3Options {
             endpoint_url: config.endpoint_url.clone(),
-            region: config.home_region.clone(),
+            region: config.region.clone(),
             sse: config.sse.clone(),
             kms_key_id: config.kms_key_id.clone(),
             expected_bucket_owner: config.expected_bucket_owner.clone(),

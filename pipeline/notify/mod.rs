@@ -57,7 +57,7 @@ pub fn failure_message(run_id: &str, organization_id: &str, failures: &[StageOut
 pub fn fatal_message(run_id: &str, config: &crate::config::Config, err: &crate::Error) -> (String, String) {
     let error = one_line(&err.to_string());
     let subject = format!("orglake: run {run_id} failed");
-    let scope = config.scope.ids().join(",");
+    let scope = config.scope().ids().join(",");
     let body = format!(
         "orglake run {run_id} stopped before its commit and exited 1.\n\n\
          error: {error}\n\n\

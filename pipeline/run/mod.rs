@@ -176,9 +176,9 @@ async fn run_with(config: &Config, aws: &AwsContext, run_id: &str, started_at: D
     let lease = crate::lake::lease::Lease::take(&lake, &run_id).await?;
     let mut discovery = discover(
         &aws,
-        &config.scope,
+        &config.scope(),
         config.organization_id.as_deref(),
-        &config.tagging.key,
+        &config.tag_key,
     )
     .await?;
     if config.shard.is_partial() {
@@ -367,9 +367,10 @@ pub async fn commit(
     // and CreateTags runs only after the manifest.
     let mut outcomes = outcomes.clone();
     let mut to_apply = Vec::new();
-    if config.tagging.plan {
-        let plan = act::plan(&ctx, &config.tagging, run_id).await?;
-        let decision = act::decide(&config.tagging, &plan);
+    let tagging = config.tagging();
+    if tagging.plan {
+        let plan = act::plan(&ctx, &tagging, run_id).await?;
+        let decision = act::decide(&tagging, &plan);
         outcomes.extend(decision.outcomes);
         to_apply = decision.to_apply;
         table_rows.insert(
@@ -399,7 +400,7 @@ pub async fn commit(
         started_at,
         finished_at,
         organization_id: Some(organization_id),
-        scope: config.scope.ids(),
+        scope: config.scope().ids(),
         accounts_total: accounts.len() as u64,
         accounts_ok: counts.ok as u64,
         accounts_failed: counts.failed as u64,
@@ -441,7 +442,7 @@ pub async fn commit(
         },
         suffix: run_id.rsplit('-').next().unwrap_or_default().to_string(),
     };
-    let tagged = config.tagging.plan;
+    let tagged = config.tagging().plan;
     let exports = match write_run_exports(lake, &inputs, snapshot_date, &naming, tagged).await {
         Ok(written) => written,
         Err(err) => {

@@ -287,6 +287,34 @@ fn bench_load_refuses_a_lake_that_holds_a_real_organization() {
 }
 
 #[test]
+fn each_command_offers_exactly_the_settings_of_its_groups() {
+    for (command, groups) in orglake::config::settings::COMMANDS {
+        let mut args: Vec<&str> = command.split(' ').collect();
+        args.push("--help");
+        let output = run_orglake(&args);
+        assert!(output.status.success(), "{args:?}");
+        let help = String::from_utf8_lossy(&output.stdout).to_string();
+        let offered: std::collections::BTreeSet<&str> = help
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("--"))
+            .filter_map(|l| l.split([' ', '[']).next())
+            .collect();
+        for setting in orglake::config::SETTINGS {
+            // The setting's own flag: its name with its help (vacuum has an --apply of its own).
+            let flag = setting.flag.trim_start_matches("--");
+            assert_eq!(
+                offered.contains(flag) && help.contains(&setting.help_line()),
+                groups.contains(&setting.group),
+                "`orglake {command}` offers {} exactly when it takes the {:?} settings",
+                setting.flag,
+                setting.group
+            );
+        }
+        assert!(offered.contains("config"), "{command} takes --config");
+    }
+}
+
+#[test]
 fn every_subcommand_has_a_consistent_definition() {
     // In debug builds clap checks a command's whole definition (duplicate flags, bad
     // defaults, conflicts) when it parses, so `--help` of each subcommand is that check.
