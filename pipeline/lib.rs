@@ -18,6 +18,7 @@ pub mod embedded;
 pub mod error;
 pub mod lake;
 pub mod notify;
+pub mod progress;
 pub mod query;
 pub mod run;
 pub mod scan;

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::flags::{self, SettingFlags};
 use crate::logging::LogFormat;
+use crate::progress_bar::ProgressBar;
 use orglake::config::{Config, ConfigLayers};
 use orglake::error::Result;
 use orglake::lake::{Lake, S3Options};
@@ -189,7 +190,7 @@ async fn open_lake_for_reading(config: &Config) -> Result<Lake> {
 }
 
 async fn run_and_summarise(config: &Config) -> Result<ExitCode> {
-    let report = run::run(config).await?;
+    let report = run::run(config, &ProgressBar::default()).await?;
     print!("{}", summary::render(&report));
     Ok(match report.status {
         RunStatus::Complete => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 mod cli;
 mod flags;
 mod logging;
+mod progress_bar;
 
 use std::process::ExitCode;
 

@@ -21,6 +21,7 @@ use crate::lake::export::{self, ExportNaming};
 use crate::lake::sink::{self, Sink};
 use crate::lake::{Lake, MANIFEST_TABLE, S3Options};
 use crate::notify;
+use crate::progress::Progress;
 use crate::query;
 use crate::scan::scan_accounts;
 use crate::schema::table;
@@ -144,12 +145,13 @@ pub async fn open_lake(config: &Config, aws: &AwsContext) -> Result<Lake> {
 
 /// Runs the pipeline once. A run that stops before its commit (discovery fails, the lake
 /// is not writable, the manifest cannot be written) publishes its one-line error to the
-/// SNS topic, when one is configured, and returns the error.
-pub async fn run(config: &Config) -> Result<RunReport> {
+/// SNS topic, when one is configured, and returns the error. `progress` is told how far
+/// the scan has come.
+pub async fn run(config: &Config, progress: &dyn Progress) -> Result<RunReport> {
     let started_at = Utc::now();
     let run_id = new_run_id(started_at);
     let aws = AwsContext::load(config).await?;
-    match run_with(config, &aws, &run_id, started_at).await {
+    match run_with(config, &aws, &run_id, started_at, progress).await {
         Ok(report) => Ok(report),
         Err(err) => {
             if let Some(topic) = &config.sns_topic_arn {
@@ -164,7 +166,13 @@ pub async fn run(config: &Config) -> Result<RunReport> {
     }
 }
 
-async fn run_with(config: &Config, aws: &AwsContext, run_id: &str, started_at: DateTime<Utc>) -> Result<RunReport> {
+async fn run_with(
+    config: &Config,
+    aws: &AwsContext,
+    run_id: &str,
+    started_at: DateTime<Utc>,
+    progress: &dyn Progress,
+) -> Result<RunReport> {
     let run_id = run_id.to_string();
     let as_of = config.as_of.unwrap_or(started_at);
     let snapshot_date = as_of.format("%Y-%m-%d").to_string();
@@ -200,7 +208,7 @@ async fn run_with(config: &Config, aws: &AwsContext, run_id: &str, started_at: D
         writers.push(writer);
     }
     let output = RunOutput::new(lake.clone(), &snapshot_date, &run_id, sinks);
-    let outcomes = scan_accounts(&aws, config, &discovery.accounts, &sources, &output).await;
+    let outcomes = scan_accounts(&aws, config, &discovery.accounts, &sources, &output, progress).await;
     drop(output); // closes the sinks, so the writer tasks can finish
     for writer in writers {
         sink::join(writer).await?;

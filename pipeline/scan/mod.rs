@@ -5,14 +5,14 @@
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use futures::{StreamExt, stream};
-use tracing::{Span, warn};
-use tracing_indicatif::span_ext::IndicatifSpanExt;
+use tracing::warn;
 
 use crate::aws::AwsContext;
 use crate::aws::session::AccountSession;
 use crate::config::Config;
 use crate::discover::AccountRecord;
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use crate::sources::{AccountInput, RunOutput, Source};
 use crate::status::{StageOutcome, status};
 
@@ -35,6 +35,7 @@ pub async fn scan_accounts(
     accounts: &[AccountRecord],
     sources: &[Box<dyn Source>],
     output: &RunOutput,
+    progress: &dyn Progress,
 ) -> Vec<StageOutcome> {
     let mut outcomes = Vec::new();
     let mut active = Vec::new();
@@ -51,22 +52,17 @@ pub async fn scan_accounts(
             );
         }
     }
-    let progress = tracing::info_span!("scan");
-    progress.pb_set_length(active.len() as u64);
-    progress.pb_set_message("accounts");
-    let _entered = progress.enter();
+    progress.begin("accounts", active.len() as u64);
     let results: Vec<Vec<StageOutcome>> = stream::iter(active)
-        .map(|account| {
-            let span = Span::current();
-            async move {
-                let result = scan_account(aws, config, account, sources, output).await;
-                span.pb_inc(1);
-                result
-            }
+        .map(|account| async move {
+            let result = scan_account(aws, config, account, sources, output).await;
+            progress.advance(1);
+            result
         })
         .buffer_unordered(config.max_concurrency)
         .collect()
         .await;
+    progress.end();
     outcomes.extend(results.into_iter().flatten());
     outcomes
 }
