@@ -41,13 +41,35 @@ pids+=($!)
 wait_for "$dir/proxy.log" "listening on" "the fault proxy"
 endpoint="http://127.0.0.1:$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$dir/proxy.log" | head -n 1)"
 
-echo "== orglake run (AssumeRole into shared-07, $denied, is denied: the run is partial)"
-status=0
-"$orglake" run --endpoint-url "$endpoint" --warehouse "$dir/lake" || status=$?
-if [ "$status" != 3 ]; then
-  echo "orglake run exited $status; expected 3 (partial: one account denied)" >&2
-  exit 1
-fi
+change() { # OPERATIONS_JSON: applies them with boto3 (scripts/change_org.py), prints what they made
+  echo "$1" >"$dir/changes.json"
+  "$python" scripts/change_org.py --endpoint-url "http://127.0.0.1:$port" "$dir/changes.json"
+}
+account() { "$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["accounts"][sys.argv[2]])' "$dir/organization.json" "$1"; }
+prod="$(account prod-00)"
+payments="$(account payments-01)"
+private="$(change "[{\"op\": \"launch_instance\", \"account\": \"$prod\", \"private\": true}]" \
+  | "$python" -c 'import json, sys; print(json.load(sys.stdin)["0"])')"
+
+run() { # AS_OF: one run; AssumeRole into shared-07 is denied, so it is partial (exit 3)
+  status=0
+  "$orglake" run --endpoint-url "$endpoint" --warehouse "$dir/lake" ${1:+--as-of "$1"} || status=$?
+  if [ "$status" != 3 ]; then
+    echo "orglake run exited $status; expected 3 (partial: one account denied)" >&2
+    exit 1
+  fi
+}
+echo "== orglake run, yesterday (AssumeRole into shared-07, $denied, is denied: the run is partial)"
+run "$(date -u -d '1 day ago' +%Y-%m-%dT%H:%M:%SZ)"
+echo
+echo "== overnight: a contractor user with a key, payments-admin's MFA removed, payments-reader deleted, an Elastic IP on $private"
+change "[{\"op\": \"create_user\", \"account\": \"$payments\", \"user\": \"contractor\"},
+  {\"op\": \"create_access_key\", \"account\": \"$payments\", \"user\": \"contractor\"},
+  {\"op\": \"remove_mfa\", \"account\": \"$payments\", \"user\": \"payments-admin\"},
+  {\"op\": \"delete_user\", \"account\": \"$payments\", \"user\": \"payments-reader\"},
+  {\"op\": \"public_ip\", \"account\": \"$prod\", \"instance\": \"$private\"}]" >/dev/null
+echo "== orglake run, today"
+run ""
 
 query() {
   echo
@@ -60,8 +82,13 @@ query "SELECT region, state, count(*) AS instances, count(owner_tag) AS with_own
 query "SELECT ou_path, account_name, instance_id, name_tag, state, image_name FROM latest_ec2_instances ORDER BY ou_path, account_name, instance_id LIMIT 10"
 query "SELECT f.check_id, f.severity, count(*) AS findings FROM latest_findings f GROUP BY 1, 2 ORDER BY 2, 1"
 query "SELECT run_id, status, accounts_total, accounts_ok, accounts_failed, accounts_skipped FROM runs"
+query "SELECT entity_type, change, count(*) AS n FROM latest_changes GROUP BY 1, 2 ORDER BY 1, 2"
 for example in queries/athena/*.sql; do
   echo
   echo "== orglake query --file $example"
   "$orglake" query --warehouse "$dir/lake" --file "$example"
 done
+today="$(date -u +%Y-%m-%d)"
+echo
+echo "== orglake changes --since $today (what changed overnight, for people who do not write SQL)"
+"$orglake" changes --warehouse "$dir/lake" --since "$today"

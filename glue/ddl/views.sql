@@ -87,6 +87,23 @@ FROM raw_accounts t
 JOIN daily_account_run_ids d
   ON d.snapshot_date = t.snapshot_date AND d.run_id = t.run_id AND d.account_id = t.account_id;
 
+CREATE OR REPLACE VIEW changes AS
+SELECT t.*
+FROM raw_changes t
+WHERE t.run_id IN (SELECT c.run_id FROM committed_run_ids c);
+
+CREATE OR REPLACE VIEW latest_changes AS
+SELECT t.*
+FROM raw_changes t
+JOIN latest_account_run_ids l
+  ON l.snapshot_date = t.snapshot_date AND l.run_id = t.run_id AND l.account_id = t.account_id;
+
+CREATE OR REPLACE VIEW daily_changes AS
+SELECT t.*
+FROM raw_changes t
+JOIN daily_account_run_ids d
+  ON d.snapshot_date = t.snapshot_date AND d.run_id = t.run_id AND d.account_id = t.account_id;
+
 CREATE OR REPLACE VIEW ec2_images AS
 SELECT t.*
 FROM raw_ec2_images t

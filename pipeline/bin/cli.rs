@@ -46,6 +46,8 @@ pub enum Command {
     Tag(RunArgs),
     /// Run SQL over every complete run in the lake.
     Query(QueryArgs),
+    /// List what changed (the `changes` table) since a date, as a table.
+    Changes(ChangesArgs),
     /// Concatenate one table's complete runs over a date range into one CSV or Parquet file.
     Export(ExportArgs),
     /// The Glue / Athena catalog.
@@ -148,6 +150,26 @@ pub struct QueryArgs {
     /// Read the SQL from this file instead (for example queries/athena/*.sql).
     #[arg(long)]
     pub file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Where the lake is, and how to reach it.
+    #[command(flatten)]
+    pub lake: SettingFlags<flags::LakeOnly>,
+}
+
+/// Arguments of `orglake changes`.
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    /// First snapshot date, YYYY-MM-DD.
+    #[arg(long)]
+    pub since: String,
+    /// Only this account; repeatable.
+    #[arg(long = "account")]
+    pub accounts: Vec<String>,
+    /// Only this entity type (user, access_key, instance, ...); repeatable.
+    #[arg(long = "entity")]
+    pub entities: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
@@ -267,6 +289,21 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
                 args.to,
                 out.display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Changes(args) => {
+            let config = args.lake.resolve(env)?;
+            let sql = query::changes::changes_sql(&query::changes::ChangesFilter {
+                since: args.since.clone(),
+                accounts: args.accounts.clone(),
+                entities: args.entities.clone(),
+            })?;
+            let lake = open_lake_for_reading(&config).await?;
+            let batches = query::run_sql(&lake, &sql).await?;
+            print!("{}", query::render(&batches, args.format)?);
+            if args.format == OutputFormat::Table {
+                println!();
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Query(args) => {

@@ -52,6 +52,7 @@ pub const COMMANDS: &[(&str, &[Group])] = &[
     ("tag", RUN),
     ("query", LAKE_ONLY),
     ("export", LAKE_ONLY),
+    ("changes", LAKE_ONLY),
     ("vacuum", LAKE_ONLY),
     ("glue sync", GLUE_SYNC),
     ("bench-load", BENCH_LOAD),

@@ -189,7 +189,7 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
 }
 
 /// One nested value as JSON: maps as objects, lists as arrays, scalars as strings.
-fn json_value(column: &ArrayRef, row: usize) -> Value {
+pub fn json_value(column: &ArrayRef, row: usize) -> Value {
     if column.is_null(row) {
         return Value::Null;
     }

@@ -53,6 +53,43 @@ pub fn failure_message(run_id: &str, organization_id: &str, failures: &[StageOut
     Some((subject.chars().take(100).collect(), body))
 }
 
+/// Most lines of a security digest; the rest is counted.
+pub const MAX_DIGEST_LINES: usize = 100;
+
+/// The subject and body of the security digest (one line per security-relevant change,
+/// at most [`MAX_DIGEST_LINES`], the rest counted), or `None` when nothing relevant changed.
+pub fn digest_message(
+    run_id: &str,
+    organization_id: &str,
+    snapshot_date: &str,
+    lines: &[(String, String)],
+) -> Option<(String, String)> {
+    if lines.is_empty() {
+        return None;
+    }
+    let subject = format!(
+        "orglake: {} security-relevant change(s) on {snapshot_date}",
+        lines.len()
+    );
+    let mut body = format!(
+        "orglake run {run_id} of organization {organization_id} (snapshot {snapshot_date}): {} security-relevant change(s) since each account's previous snapshot.\n\n",
+        lines.len()
+    );
+    for (shown, (account, line)) in lines.iter().enumerate() {
+        let text = format!("{account} {}\n", line.replace('\n', " "));
+        if shown == MAX_DIGEST_LINES || body.len() + text.len() > MAX_MESSAGE_BYTES {
+            let _ = writeln!(
+                body,
+                "... and {} more; query latest_changes (or `orglake changes --since {snapshot_date}`)",
+                lines.len() - shown
+            );
+            break;
+        }
+        body.push_str(&text);
+    }
+    Some((subject.chars().take(100).collect(), body))
+}
+
 /// The subject and body of the message for a run that stopped before its commit.
 pub fn fatal_message(run_id: &str, config: &crate::config::Config, err: &crate::Error) -> (String, String) {
     let error = one_line(&err.to_string());
@@ -96,6 +133,19 @@ pub async fn publish(aws: &AwsContext, topic_arn: &str, subject: &str, body: &st
 mod tests {
     use super::*;
     use crate::status::status;
+
+    #[test]
+    fn a_digest_is_sent_only_when_something_relevant_changed_and_is_capped_with_a_count() {
+        assert!(digest_message("run", "o-abcdefghij", "2026-11-21", &[]).is_none());
+        let lines: Vec<(String, String)> = (0..150)
+            .map(|i| ("111111111111".to_string(), format!("new IAM user user-{i:03}")))
+            .collect();
+        let (subject, body) = digest_message("run", "o-abcdefghij", "2026-11-21", &lines).unwrap();
+        assert_eq!(subject, "orglake: 150 security-relevant change(s) on 2026-11-21");
+        assert!(body.contains("111111111111 new IAM user user-099\n"), "{body}");
+        assert!(!body.contains("user-100"), "{body}");
+        assert!(body.contains("... and 50 more"), "{body}");
+    }
 
     #[test]
     fn nothing_is_sent_when_nothing_failed_and_every_failed_account_is_named() {

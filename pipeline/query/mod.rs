@@ -7,8 +7,9 @@
 //!
 //! and `raw_<table>` holds every file, including runs that never finished.
 //!
-//! May import: `error`, `lake`, `schema`.
+//! May import: `config`, `error`, `lake`, `schema`.
 
+pub mod changes;
 pub mod export_range;
 
 use std::sync::Arc;

@@ -99,12 +99,27 @@ pub struct RunReport {
     pub exports: Vec<String>,
     /// What happened to the SNS notification, if one was due.
     pub notification: Option<String>,
+    /// What happened to the security digest, if one was due.
+    pub digest_notification: Option<String>,
+    /// What the `changes` table says about this run.
+    pub changes: ChangesSummary,
     /// What happened to the Glue catalog sync, if configured.
     pub catalog: Option<String>,
     /// Wall-clock start.
     pub started_at: DateTime<Utc>,
     /// Wall-clock end.
     pub finished_at: DateTime<Utc>,
+}
+
+/// The changes a run recorded.
+#[derive(Debug, Clone, Default)]
+pub struct ChangesSummary {
+    /// Rows written to `changes`.
+    pub rows: u64,
+    /// Of them, the security digest's lines.
+    pub security_relevant: usize,
+    /// Accounts with no earlier snapshot: no changes recorded for them.
+    pub first_snapshot_accounts: u64,
 }
 
 /// The manifest row (`runs` table).
@@ -231,6 +246,8 @@ async fn run_with(
         status,
         counts,
         finished_at,
+        first_snapshot_accounts,
+        digest,
         ..
     } = commit(config, Some(&aws), &lake, extracted).await?;
     lease.release().await;
@@ -245,6 +262,22 @@ async fn run_with(
             Err(err) => {
                 tracing::error!(error = %err, "could not publish the failure notification");
                 format!("NOT sent to {topic}: {err}")
+            }
+        }),
+        _ => None,
+    };
+    let digest_notification = match (
+        &config.sns_topic_arn,
+        notify::digest_message(&run_id, &discovery.organization_id, &snapshot_date, &digest),
+    ) {
+        (Some(topic), Some((subject, body))) => Some(match notify::publish(&aws, topic, &subject, &body).await {
+            Ok(id) => format!(
+                "security digest of {} change(s) sent to {topic} (message {id})",
+                digest.len()
+            ),
+            Err(err) => {
+                tracing::error!(error = %err, "could not publish the security digest");
+                format!("security digest NOT sent to {topic}: {err}")
             }
         }),
         _ => None,
@@ -276,6 +309,12 @@ async fn run_with(
         stage_accounts: StageOutcome::rollup(&outcomes),
         failures,
         notification,
+        digest_notification,
+        changes: ChangesSummary {
+            rows: table_rows.get("changes").copied().unwrap_or(0),
+            security_relevant: digest.len(),
+            first_snapshot_accounts,
+        },
         catalog,
         table_rows,
         warehouse: lake.display().to_string(),
@@ -307,6 +346,10 @@ pub struct Extracted<'a> {
 
 /// What committing a snapshot wrote.
 pub struct Committed {
+    /// Accounts with no earlier snapshot (no changes recorded for them).
+    pub first_snapshot_accounts: u64,
+    /// The security digest's lines: (account, line).
+    pub digest: Vec<(String, String)>,
     /// Rows written per table.
     pub table_rows: BTreeMap<String, u64>,
     /// CSV exports written.
@@ -368,7 +411,14 @@ pub async fn commit(
         staged: &staged,
     };
     transform::register_inputs(&ctx, &inputs).await?;
-    table_rows.extend(transform::run_transforms(&ctx, lake, snapshot_date, run_id, &staged).await?);
+    let transformed = transform::run_transforms(&ctx, lake, snapshot_date, run_id, &staged).await?;
+    table_rows.extend(transformed.table_rows);
+    if transformed.first_snapshot_accounts > 0 {
+        info!(
+            accounts = transformed.first_snapshot_accounts,
+            "first snapshot of these accounts: nothing to compare with, no changes recorded for them"
+        );
+    }
     phase_done("transforms and lake Parquet");
 
     // Owner tagging: the plan always; with --apply, the intents are committed with the run
@@ -461,6 +511,8 @@ pub async fn commit(
     phase_done("CSV exports");
 
     Ok(Committed {
+        first_snapshot_accounts: transformed.first_snapshot_accounts,
+        digest: transformed.digest,
         table_rows,
         exports: exports.into_iter().map(|(_, path)| path).collect(),
         outcomes,

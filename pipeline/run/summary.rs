@@ -51,11 +51,26 @@ pub fn render(report: &RunReport) -> String {
             .collect();
         let _ = writeln!(out, "accounts by stage: {}", line.join("; "));
     }
+    let changes = &report.changes;
+    let mut line = format!(
+        "changes: {} since the previous snapshots, {} security-relevant",
+        changes.rows, changes.security_relevant
+    );
+    if changes.first_snapshot_accounts > 0 {
+        line.push_str(&format!(
+            "; {} account(s) had no previous snapshot (first run: nothing to compare, no changes recorded)",
+            changes.first_snapshot_accounts
+        ));
+    }
+    let _ = writeln!(out, "{line}");
     if let Some(catalog) = &report.catalog {
         let _ = writeln!(out, "catalog: {catalog}");
     }
     if let Some(notification) = &report.notification {
         let _ = writeln!(out, "notification: {notification}");
+    }
+    if let Some(digest) = &report.digest_notification {
+        let _ = writeln!(out, "digest: {digest}");
     }
     for export in &report.exports {
         let _ = writeln!(out, "export: {export}");
@@ -127,6 +142,12 @@ mod tests {
             warehouse: "/lake".into(),
             exports: vec!["/lake/exports/ec2_instances/snapshot_date=2026-11-24/EC2_INSTANCES.csv".into()],
             notification: Some("sent to arn:aws:sns:us-east-1:111111111111:ops (message 1)".into()),
+            digest_notification: None,
+            changes: crate::run::ChangesSummary {
+                rows: 12,
+                security_relevant: 2,
+                first_snapshot_accounts: 1,
+            },
             catalog: None,
             started_at,
             finished_at: started_at + chrono::Duration::milliseconds(12_345),

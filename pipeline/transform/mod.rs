@@ -7,6 +7,8 @@
 //!
 //! May import: `discover`, `error`, `lake`, `query`, `schema`, `status`.
 
+pub mod changes;
+
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -137,12 +139,12 @@ async fn written_session(
     lake: &Lake,
     snapshot_date: &str,
     run_id: &str,
-    transformed: &[(&'static str, String)],
+    tables: &[&str],
 ) -> Result<SessionContext> {
     let written = SessionContext::new();
     written.register_object_store(lake.store_url(), lake.store());
     written.register_table("run_params", ctx.table_provider("run_params").await?)?;
-    for (name, _) in transformed {
+    for name in tables {
         let rows = written
             .read_table(Arc::new(listing_table(lake, table(name)?)?))?
             .filter(
@@ -168,14 +170,26 @@ fn register_rows<T: Serialize>(
     Ok(())
 }
 
-/// Runs every transform and writes its result to the lake; returns rows per table.
+/// What the transforms wrote, and what the changes say.
+#[derive(Debug, Default)]
+pub struct Transformed {
+    /// Rows written per table.
+    pub table_rows: Vec<(String, u64)>,
+    /// Accounts of this run that no earlier committed run listed: nothing to compare with,
+    /// so no changes are recorded for them.
+    pub first_snapshot_accounts: u64,
+    /// The security digest (`queries/digest/security_changes.sql`): (account, line).
+    pub digest: Vec<(String, String)>,
+}
+
+/// Runs every transform, the findings and the changes, and writes them to the lake.
 pub async fn run_transforms(
     ctx: &SessionContext,
     lake: &Lake,
     snapshot_date: &str,
     run_id: &str,
     staged: &[&'static str],
-) -> Result<Vec<(String, u64)>> {
+) -> Result<Transformed> {
     for view in input_views() {
         ctx.sql(view).await?;
     }
@@ -190,7 +204,8 @@ pub async fn run_transforms(
         }
         written.push((name.to_string(), writer.finish().await?));
     }
-    let findings_ctx = written_session(ctx, lake, snapshot_date, run_id, &transformed).await?;
+    let names: Vec<&str> = transformed.iter().map(|(name, _)| *name).collect();
+    let findings_ctx = written_session(ctx, lake, snapshot_date, run_id, &names).await?;
     let findings_table = table("findings")?;
     let mut writer = lake.table_writer(findings_table, snapshot_date, run_id);
     for (_, sql) in findings() {
@@ -201,7 +216,77 @@ pub async fn run_transforms(
         }
     }
     written.push(("findings".to_string(), writer.finish().await?));
-    Ok(written)
+
+    let mut compared = names.clone();
+    compared.extend(["findings", "accounts"]);
+    let changes_ctx = changes_session(ctx, lake, snapshot_date, run_id, &compared).await?;
+    let changes_table = table("changes")?;
+    let mut writer = lake.table_writer(changes_table, snapshot_date, run_id);
+    for entity in changes::entities()? {
+        if !compared.contains(&entity.table) {
+            continue; // a table this run did not write (its source is not registered)
+        }
+        let sql = changes::entity_changes_sql(&changes_ctx, &entity).await?;
+        let mut stream = changes_ctx.sql(&sql).await?.execute_stream().await?;
+        while let Some(batch) = stream.next().await {
+            writer.write(&conform(&batch?, changes_table)?).await?;
+        }
+    }
+    written.push(("changes".to_string(), writer.finish().await?));
+    let first_snapshot_accounts = count(
+        &changes_ctx,
+        "SELECT count(*) FROM run_accounts WHERE scanned AND account_id NOT IN (SELECT account_id FROM previous_runs)",
+    )
+    .await?;
+    let digest_ctx = written_session(ctx, lake, snapshot_date, run_id, &["changes", "findings"]).await?;
+    let digest = changes::digest(&digest_ctx).await?;
+    Ok(Transformed {
+        table_rows: written,
+        first_snapshot_accounts,
+        digest,
+    })
+}
+
+/// The session the changes are computed in: this run's rows (`run_<table>`), the previous
+/// rows of this run's accounts (`previous_<table>`: each account's rows in the latest
+/// committed run that listed it), `previous_runs`, `run_account_status` and `to_json`.
+async fn changes_session(
+    ctx: &SessionContext,
+    lake: &Lake,
+    snapshot_date: &str,
+    run_id: &str,
+    tables: &[&str],
+) -> Result<SessionContext> {
+    let session = written_session(ctx, lake, snapshot_date, run_id, tables).await?;
+    session.register_udf(changes::to_json_udf());
+    session.register_table("run_account_status", ctx.table_provider("run_account_status").await?)?;
+    session.register_table("previous_runs", ctx.table("previous_runs").await?.into_view())?;
+    for name in tables {
+        let previous = ctx
+            .sql(&format!(
+                "SELECT p.* FROM raw_{name} p JOIN previous_runs pr \
+                 ON pr.snapshot_date = p.snapshot_date AND pr.run_id = p.run_id AND pr.account_id = p.account_id"
+            ))
+            .await?;
+        session.register_table(format!("previous_{name}"), previous.into_view())?;
+    }
+    Ok(session)
+}
+
+/// The one number a `SELECT count(*)` returns.
+async fn count(ctx: &SessionContext, sql: &str) -> Result<u64> {
+    let batches = ctx.sql(sql).await?.collect().await?;
+    let value = batches
+        .first()
+        .filter(|b| b.num_rows() > 0)
+        .and_then(|b| {
+            b.column(0)
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()
+                .map(|a| a.value(0))
+        })
+        .unwrap_or(0);
+    Ok(value.max(0) as u64)
 }
 
 /// Gives a query result the table's exact schema: columns by name, cast where DataFusion

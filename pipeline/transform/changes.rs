@@ -1,0 +1,208 @@
+//! What changed since the previous snapshot of each account: the `changes` table.
+//!
+//! Each file of `queries/changes/` declares one kind of entity: a `-- from: <table>` line
+//! names the lake table it reads, and its `SELECT` over `{rows}` returns the identity
+//! columns (`account_id`, `entity_id`, `parent_id`, `region`) and then the fields whose
+//! change counts, nothing else (so `last_seen`, ages and last-used times are never changes
+//! by themselves). The diff is the same for every entity and built here: this run's rows
+//! against the rows of the latest committed run that listed the account
+//! (`previous_runs`), joined on (account, entity id): added, removed, and one row per
+//! changed field. Accounts without a previous run record nothing; accounts whose role
+//! could not be assumed record no removals (their rows are carried forward as `stale`
+//! anyway, so a failure never reads as a deletion).
+
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, StringBuilder};
+use arrow::datatypes::DataType;
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use datafusion::prelude::SessionContext;
+
+use crate::embedded;
+use crate::error::{Error, Result};
+
+/// The columns every entity query starts with.
+const IDENTITY: [&str; 4] = ["account_id", "entity_id", "parent_id", "region"];
+
+/// One kind of entity whose changes are recorded (a file of `queries/changes/`).
+#[derive(Debug, Clone)]
+pub struct Entity {
+    /// The entity type, the file's name (`access_key`).
+    pub name: &'static str,
+    /// The lake table whose rows it reads.
+    pub table: &'static str,
+    /// Its query over `{rows}`.
+    pub sql: &'static str,
+}
+
+/// Every entity of `queries/changes/`, in the order of their names.
+pub fn entities() -> Result<Vec<Entity>> {
+    embedded::files_in("queries/changes", "sql")
+        .into_iter()
+        .map(|(name, sql)| {
+            let path = format!("queries/changes/{name}.sql");
+            let table = sql
+                .lines()
+                .find_map(|line| line.strip_prefix("-- from: "))
+                .map(str::trim)
+                .ok_or_else(|| Error::Schema(format!("{path} has no `-- from: <table>` line")))?;
+            crate::schema::table(table)?;
+            Ok(Entity { name, table, sql })
+        })
+        .collect()
+}
+
+/// The tables the entities read, once each.
+pub fn tables_read() -> Result<Vec<&'static str>> {
+    let mut tables: Vec<&'static str> = entities()?.iter().map(|e| e.table).collect();
+    tables.sort();
+    tables.dedup();
+    Ok(tables)
+}
+
+/// The SQL of an entity's changes, in `ctx` where `run_<table>` holds this run's rows,
+/// `previous_<table>` the previous rows of this run's accounts, beside `previous_runs`,
+/// `run_params` and `run_account_status`. Produces the `changes` columns.
+pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result<String> {
+    let current = entity.sql.replace("{rows}", &format!("run_{}", entity.table));
+    let previous = entity.sql.replace("{rows}", &format!("previous_{}", entity.table));
+    let schema = ctx.sql(&current).await?.schema().as_arrow().clone();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    if names.len() < IDENTITY.len() || names[..IDENTITY.len()] != IDENTITY {
+        return Err(Error::Schema(format!(
+            "queries/changes/{}.sql must select {} first, then the fields that count; it selects {}",
+            entity.name,
+            IDENTITY.join(", "),
+            names.join(", ")
+        )));
+    }
+    let fields: Vec<(&str, &DataType)> = schema
+        .fields()
+        .iter()
+        .skip(IDENTITY.len())
+        .map(|f| (f.name().as_str(), f.data_type()))
+        .collect();
+    let text = |side: &str, name: &str, data_type: &DataType| match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => format!("{side}.\"{name}\""),
+        DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) | DataType::Map(..) => {
+            format!("to_json({side}.\"{name}\")")
+        }
+        _ => format!("CAST({side}.\"{name}\" AS VARCHAR)"),
+    };
+    let mut pairs = String::new();
+    let mut modified = String::new();
+    for (i, (name, data_type)) in fields.iter().enumerate() {
+        pairs.push_str(&format!(
+            ",\n    {} AS new_{i}, {} AS old_{i}",
+            text("c", name, data_type),
+            text("p", name, data_type)
+        ));
+        modified.push_str(&format!(
+            "\nUNION ALL\nSELECT account_id, entity_id, parent_id, region, 'modified', '{name}', old_{i}, new_{i}\n\
+             FROM joined WHERE now_present AND was_present AND old_{i} IS DISTINCT FROM new_{i}"
+        ));
+    }
+    let columns = names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
+    let one_per_key = |sql: &str| {
+        format!(
+            "SELECT {columns} FROM (SELECT x.*, row_number() OVER (PARTITION BY x.account_id, x.entity_id) AS copy \
+             FROM ({sql}) x) WHERE copy = 1"
+        )
+    };
+    Ok(format!(
+        "-- changes of {entity} (queries/changes/{entity}.sql)\n\
+         WITH cur AS (\n  {cur}\n),\n\
+         prev AS (\n  {prev}\n),\n\
+         joined AS (\n  SELECT COALESCE(c.account_id, p.account_id) AS account_id,\n\
+         \x20   COALESCE(c.entity_id, p.entity_id) AS entity_id,\n\
+         \x20   COALESCE(c.parent_id, p.parent_id) AS parent_id,\n\
+         \x20   COALESCE(c.region, p.region) AS region,\n\
+         \x20   c.entity_id IS NOT NULL AS now_present, p.entity_id IS NOT NULL AS was_present{pairs}\n\
+         \x20 FROM (SELECT * FROM cur WHERE account_id IN (SELECT account_id FROM previous_runs)) c\n\
+         \x20 FULL OUTER JOIN prev p ON c.account_id = p.account_id AND c.entity_id = p.entity_id\n\
+         ),\n\
+         diff AS (\n\
+         SELECT account_id, entity_id, parent_id, region, 'added' AS change, CAST(NULL AS VARCHAR) AS field,\n\
+         \x20      CAST(NULL AS VARCHAR) AS old_value, CAST(NULL AS VARCHAR) AS new_value\n\
+         FROM joined WHERE now_present AND NOT was_present\n\
+         UNION ALL\n\
+         SELECT account_id, entity_id, parent_id, region, 'removed', NULL, NULL, NULL\n\
+         FROM joined WHERE was_present AND NOT now_present\n\
+         \x20 AND account_id NOT IN (SELECT account_id FROM run_account_status\n\
+         \x20                        WHERE stage IN ('assume_role', 'identity') AND status <> 'ok'){modified}\n\
+         )\n\
+         SELECT d.account_id, '{entity}' AS entity_type, d.entity_id, d.parent_id, d.region, d.change, d.field,\n\
+         \x20      d.old_value, d.new_value, pr.run_id AS previous_run_id, params.as_of AS detected_at, params.run_id AS run_id\n\
+         FROM diff d\n\
+         JOIN previous_runs pr ON pr.account_id = d.account_id\n\
+         CROSS JOIN run_params params",
+        entity = entity.name,
+        cur = one_per_key(&current),
+        prev = one_per_key(&previous),
+    ))
+}
+
+/// `to_json(value)`: a value as JSON text (maps as objects, lists as arrays), the way the
+/// CSV exports write nested values; null stays null.
+pub fn to_json_udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(ToJson {
+        signature: Signature::any(1, Volatility::Immutable),
+    })
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ToJson {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for ToJson {
+    fn name(&self) -> &str {
+        "to_json"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> datafusion::error::Result<ColumnarValue> {
+        let array = args.args[0].to_array(args.number_rows)?;
+        let mut out = StringBuilder::with_capacity(array.len(), array.len() * 16);
+        for row in 0..array.len() {
+            if array.is_null(row) {
+                out.append_null();
+            } else {
+                out.append_value(crate::lake::export::json_value(&array, row).to_string());
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// The security digest's lines for this run, in `ctx` where `run_changes` and
+/// `run_findings` hold this run's rows: (account, line), as the SQL orders them.
+pub async fn digest(ctx: &SessionContext) -> Result<Vec<(String, String)>> {
+    let sql = embedded::file(DIGEST_SQL).ok_or_else(|| Error::Schema(format!("{DIGEST_SQL} is missing")))?;
+    let mut lines = Vec::new();
+    for batch in ctx.sql(sql).await?.collect().await? {
+        let batch = arrow::compute::kernels::cast::cast(batch.column(0), &DataType::Utf8).and_then(|account| {
+            Ok((
+                account,
+                arrow::compute::kernels::cast::cast(batch.column(1), &DataType::Utf8)?,
+            ))
+        })?;
+        let (accounts, texts) = (batch.0.as_string::<i32>().clone(), batch.1.as_string::<i32>().clone());
+        for row in 0..accounts.len() {
+            if texts.is_valid(row) {
+                lines.push((accounts.value(row).to_string(), texts.value(row).to_string()));
+            }
+        }
+    }
+    Ok(lines)
+}
+
+/// The digest's SQL: which changes are security-relevant.
+pub const DIGEST_SQL: &str = "queries/digest/security_changes.sql";
