@@ -77,6 +77,9 @@ pub enum Command {
         /// Print the data dictionary as Markdown (as in the README).
         #[arg(long)]
         markdown: bool,
+        /// Print the entity types of the `changes` table as Markdown (as in the README).
+        #[arg(long, conflicts_with = "markdown")]
+        changes: bool,
     },
 }
 
@@ -366,11 +369,15 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Tables { markdown: true } => {
+        Command::Tables { changes: true, .. } => {
+            print!("{}", orglake::transform::changes::entities_markdown().await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tables { markdown: true, .. } => {
             print!("{}", schema::data_dictionary_markdown());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Tables { markdown: false } => {
+        Command::Tables { .. } => {
             for table in schema::all_tables() {
                 println!("{}: {}", table.name(), table.def.description);
                 for column in &table.def.columns {

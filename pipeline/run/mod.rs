@@ -411,15 +411,17 @@ pub async fn commit(
         staged: &staged,
     };
     transform::register_inputs(&ctx, &inputs).await?;
-    let transformed = transform::run_transforms(&ctx, lake, snapshot_date, run_id, &staged).await?;
-    table_rows.extend(transformed.table_rows);
-    if transformed.first_snapshot_accounts > 0 {
+    table_rows.extend(transform::run_transforms(&ctx, lake, snapshot_date, run_id, &staged).await?);
+    phase_done("transforms and lake Parquet");
+    let changes = transform::run_changes(&ctx, lake, snapshot_date, run_id, &staged).await?;
+    table_rows.insert("changes".to_string(), changes.rows);
+    if changes.first_snapshot_accounts > 0 {
         info!(
-            accounts = transformed.first_snapshot_accounts,
+            accounts = changes.first_snapshot_accounts,
             "first snapshot of these accounts: nothing to compare with, no changes recorded for them"
         );
     }
-    phase_done("transforms and lake Parquet");
+    phase_done("changes");
 
     // Owner tagging: the plan always; with --apply, the intents are committed with the run
     // and CreateTags runs only after the manifest.
@@ -511,8 +513,8 @@ pub async fn commit(
     phase_done("CSV exports");
 
     Ok(Committed {
-        first_snapshot_accounts: transformed.first_snapshot_accounts,
-        digest: transformed.digest,
+        first_snapshot_accounts: changes.first_snapshot_accounts,
+        digest: changes.digest,
         table_rows,
         exports: exports.into_iter().map(|(_, path)| path).collect(),
         outcomes,

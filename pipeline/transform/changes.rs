@@ -52,6 +52,71 @@ pub fn entities() -> Result<Vec<Entity>> {
         .collect()
 }
 
+/// One entity type as the data dictionary shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityFields {
+    /// The entity type.
+    pub name: &'static str,
+    /// The lake table it reads.
+    pub table: &'static str,
+    /// The fields whose change counts, in the file's order.
+    pub fields: Vec<String>,
+    /// What it is: the file's comment lines.
+    pub description: String,
+}
+
+/// Every entity type with the fields its query selects (read by planning the query over
+/// empty tables of the lake schemas).
+pub async fn entity_fields() -> Result<Vec<EntityFields>> {
+    let ctx = SessionContext::new();
+    let entities = entities()?;
+    for table in tables_read()? {
+        let schema = crate::schema::table(table)?.file_schema.clone();
+        let empty = datafusion::datasource::MemTable::try_new(schema, vec![vec![]])?;
+        ctx.register_table(format!("run_{table}"), Arc::new(empty))?;
+    }
+    let mut out = Vec::new();
+    for entity in entities {
+        let current = entity.sql.replace("{rows}", &format!("run_{}", entity.table));
+        let schema = ctx.sql(&current).await?.schema().as_arrow().clone();
+        let description = entity
+            .sql
+            .lines()
+            .filter_map(|l| l.strip_prefix("-- "))
+            .filter(|l| !l.starts_with("from: "))
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push(EntityFields {
+            name: entity.name,
+            table: entity.table,
+            fields: schema
+                .fields()
+                .iter()
+                .skip(IDENTITY.len())
+                .map(|f| f.name().clone())
+                .collect(),
+            description,
+        });
+    }
+    Ok(out)
+}
+
+/// The README's table of entity types (Markdown).
+pub async fn entities_markdown() -> Result<String> {
+    let mut out = String::from("| entity_type | from | fields that count | what it is |\n| --- | --- | --- | --- |\n");
+    for entity in entity_fields().await? {
+        let fields = match entity.fields.is_empty() {
+            true => "none: added or removed only".to_string(),
+            false => entity.fields.join(", "),
+        };
+        out.push_str(&format!(
+            "| `{}` | `{}` | {fields} | {} |\n",
+            entity.name, entity.table, entity.description
+        ));
+    }
+    Ok(out)
+}
+
 /// The tables the entities read, once each.
 pub fn tables_read() -> Result<Vec<&'static str>> {
     let mut tables: Vec<&'static str> = entities()?.iter().map(|e| e.table).collect();

@@ -170,26 +170,15 @@ fn register_rows<T: Serialize>(
     Ok(())
 }
 
-/// What the transforms wrote, and what the changes say.
-#[derive(Debug, Default)]
-pub struct Transformed {
-    /// Rows written per table.
-    pub table_rows: Vec<(String, u64)>,
-    /// Accounts of this run that no earlier committed run listed: nothing to compare with,
-    /// so no changes are recorded for them.
-    pub first_snapshot_accounts: u64,
-    /// The security digest (`queries/digest/security_changes.sql`): (account, line).
-    pub digest: Vec<(String, String)>,
-}
-
-/// Runs every transform, the findings and the changes, and writes them to the lake.
+/// Runs every transform and the findings, and writes them to the lake; returns rows per
+/// table.
 pub async fn run_transforms(
     ctx: &SessionContext,
     lake: &Lake,
     snapshot_date: &str,
     run_id: &str,
     staged: &[&'static str],
-) -> Result<Transformed> {
+) -> Result<Vec<(String, u64)>> {
     for view in input_views() {
         ctx.sql(view).await?;
     }
@@ -217,7 +206,31 @@ pub async fn run_transforms(
     }
     written.push(("findings".to_string(), writer.finish().await?));
 
-    let mut compared = names.clone();
+    Ok(written)
+}
+
+/// What the changes step wrote and found.
+#[derive(Debug, Default)]
+pub struct ChangesWritten {
+    /// Rows written to `changes`.
+    pub rows: u64,
+    /// Accounts of this run that no earlier committed run listed: nothing to compare with,
+    /// so no changes are recorded for them.
+    pub first_snapshot_accounts: u64,
+    /// The security digest (`queries/digest/security_changes.sql`): (account, line).
+    pub digest: Vec<(String, String)>,
+}
+
+/// Computes this run's `changes` (after [`run_transforms`] wrote every table it compares)
+/// and writes them to the lake, with the security digest's lines.
+pub async fn run_changes(
+    ctx: &SessionContext,
+    lake: &Lake,
+    snapshot_date: &str,
+    run_id: &str,
+    staged: &[&'static str],
+) -> Result<ChangesWritten> {
+    let mut compared: Vec<&str> = transforms(staged)?.iter().map(|(name, _)| *name).collect();
     compared.extend(["findings", "accounts"]);
     let changes_ctx = changes_session(ctx, lake, snapshot_date, run_id, &compared).await?;
     let changes_table = table("changes")?;
@@ -232,7 +245,7 @@ pub async fn run_transforms(
             writer.write(&conform(&batch?, changes_table)?).await?;
         }
     }
-    written.push(("changes".to_string(), writer.finish().await?));
+    let rows = writer.finish().await?;
     let first_snapshot_accounts = count(
         &changes_ctx,
         "SELECT count(*) FROM run_accounts WHERE scanned AND account_id NOT IN (SELECT account_id FROM previous_runs)",
@@ -240,8 +253,8 @@ pub async fn run_transforms(
     .await?;
     let digest_ctx = written_session(ctx, lake, snapshot_date, run_id, &["changes", "findings"]).await?;
     let digest = changes::digest(&digest_ctx).await?;
-    Ok(Transformed {
-        table_rows: written,
+    Ok(ChangesWritten {
+        rows,
         first_snapshot_accounts,
         digest,
     })

@@ -86,7 +86,8 @@ fn thirty_percent_of_calls_throttled_leave_the_lake_identical_to_a_clean_run() {
     {
         let expected = comparable_latest_rows(clean.path(), table);
         assert_eq!(expected, comparable_latest_rows(throttled.path(), table), "{table}");
-        if table != "findings" {
+        // One run per lake: nothing to compare for changes (its own tests cover it).
+        if !["findings", "changes"].contains(&table.as_str()) {
             assert!(!expected.is_empty(), "{table} has rows to compare");
         }
     }

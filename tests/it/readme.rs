@@ -54,3 +54,19 @@ fn the_readme_settings_table_and_the_example_file_match_the_declarations() {
         }
     }
 }
+
+#[test]
+fn the_readme_table_of_change_entities_matches_queries_changes() {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let expected = runtime
+        .block_on(orglake::transform::changes::entities_markdown())
+        .unwrap();
+    assert!(
+        generated_block("changes") == expected,
+        "README's table of change entities is stale; run scripts/regenerate.sh (`orglake tables --changes`)"
+    );
+    assert!(
+        expected.contains("| `access_key` | `iam_users` | status |"),
+        "{expected}"
+    );
+}

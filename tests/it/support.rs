@@ -255,14 +255,14 @@ pub fn run_ok(args: &[&str]) -> Output {
     output
 }
 
-/// The one CSV export of `table` in `lake`: its file name and its records, header first.
+/// The one CSV export of `table` in `lake`'s latest snapshot: its file name and its
+/// records, header first.
 pub fn export_csv(lake: &Path, table: &str) -> (String, Vec<csv::StringRecord>) {
     let snapshot = std::fs::read_dir(lake.join("exports").join(table))
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|d| d.unwrap().path())
+        .max()
+        .unwrap();
     let files: Vec<_> = std::fs::read_dir(&snapshot)
         .unwrap()
         .map(|f| f.unwrap().path())
