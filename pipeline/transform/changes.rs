@@ -253,13 +253,9 @@ pub async fn digest(ctx: &SessionContext) -> Result<Vec<(String, String)>> {
     let sql = embedded::file(DIGEST_SQL).ok_or_else(|| Error::Schema(format!("{DIGEST_SQL} is missing")))?;
     let mut lines = Vec::new();
     for batch in ctx.sql(sql).await?.collect().await? {
-        let batch = arrow::compute::kernels::cast::cast(batch.column(0), &DataType::Utf8).and_then(|account| {
-            Ok((
-                account,
-                arrow::compute::kernels::cast::cast(batch.column(1), &DataType::Utf8)?,
-            ))
-        })?;
-        let (accounts, texts) = (batch.0.as_string::<i32>().clone(), batch.1.as_string::<i32>().clone());
+        let accounts = arrow::compute::cast(batch.column(0), &DataType::Utf8)?;
+        let texts = arrow::compute::cast(batch.column(1), &DataType::Utf8)?;
+        let (accounts, texts) = (accounts.as_string::<i32>(), texts.as_string::<i32>());
         for row in 0..accounts.len() {
             if texts.is_valid(row) {
                 lines.push((accounts.value(row).to_string(), texts.value(row).to_string()));
