@@ -279,15 +279,17 @@ settings! {
         group: Group::Scan, flag: "--shard", value_name: "INDEX/COUNT", env: &["ORGLAKE_SHARD"],
         default: Some("0/1"), default_doc: Some("`0/1`: the whole organization"),
     }
-    /// Accounts scanned at once (1–1024).
+    /// Accounts whose API calls run at once (1–1024). An account waiting for its credential
+    /// report holds no slot: every account's report is requested at the start of the scan.
     max_concurrency: usize = one(|v| bounded(v, 1, 1024, "accounts scanned at once")) {
         group: Group::Scan, flag: "--max-concurrency", value_name: "N", env: &["ORGLAKE_MAX_CONCURRENCY"],
         default: Some("32"),
     }
-    /// Regions scanned at once within one account (1–64), on top of `max_concurrency`.
+    /// Regions scanned at once within one account (1–64), on top of `max_concurrency`. EC2
+    /// throttles per account and region, so the default scans every standard region at once.
     region_concurrency: usize = one(|v| bounded(v, 1, 64, "regions scanned at once per account")) {
         group: Group::Scan, flag: "--region-concurrency", value_name: "N",
-        env: &["ORGLAKE_REGION_CONCURRENCY"], default: Some("8"),
+        env: &["ORGLAKE_REGION_CONCURRENCY"], default: Some("17"),
     }
     /// Days a terminated instance stays in `ec2_instances`, and a failed account's rows stay
     /// as `stale` (0–3650).

@@ -64,14 +64,9 @@ pub struct Discovery {
     pub accounts: Vec<AccountRecord>,
 }
 
-/// Finds every account in `scope`, with OU paths and tags; `owner_key` names the tag whose
-/// value becomes `owner_tag` (matched exactly, else ignoring case).
-pub async fn discover(
-    aws: &AwsContext,
-    scope: &Scope,
-    expected_org: Option<&str>,
-    owner_key: &str,
-) -> Result<Discovery> {
+/// Finds every account in `scope`, with OU paths; their tags come from [`account_tags`],
+/// one call per account, which the run makes while it scans.
+pub async fn discover(aws: &AwsContext, scope: &Scope, expected_org: Option<&str>) -> Result<Discovery> {
     let client = aws.organizations();
     let org = client
         .describe_organization()
@@ -112,11 +107,6 @@ pub async fn discover(
     };
     accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     accounts.dedup_by(|a, b| a.account_id == b.account_id);
-    let accounts = stream::iter(accounts)
-        .map(|account| with_tags(aws, &client, account, owner_key))
-        .buffered(ORGANIZATIONS_CONCURRENCY)
-        .try_collect::<Vec<_>>()
-        .await?;
     info!(organization_id, accounts = accounts.len(), "discovered accounts");
     Ok(Discovery {
         organization_id,
@@ -307,25 +297,58 @@ fn record(account: &Account, ou_id: &str, ou_path: &str) -> AccountRecord {
     }
 }
 
-async fn with_tags(
-    aws: &AwsContext,
-    client: &Client,
-    mut account: AccountRecord,
-    owner_key: &str,
-) -> Result<AccountRecord> {
-    let tags: Vec<_> = client
-        .list_tags_for_resource()
-        .resource_id(&account.account_id)
-        .into_paginator()
-        .items()
-        .send()
+/// The tags of one account.
+#[derive(Debug, Clone)]
+pub struct AccountTags {
+    /// The account.
+    pub account_id: String,
+    /// Every tag.
+    pub tags: std::collections::BTreeMap<String, String>,
+}
+
+/// Reads the tags of every account, [`ORGANIZATIONS_CONCURRENCY`] calls at a time (one
+/// ListTagsForResource per account: at thousands of accounts the longest part of
+/// discovery, so the run makes it while it scans).
+pub async fn account_tags(aws: &AwsContext, account_ids: Vec<String>) -> Result<Vec<AccountTags>> {
+    let client = aws.organizations();
+    let client = &client;
+    let tags = stream::iter(account_ids)
+        .map(|account_id| async move {
+            let tags: Vec<_> = client
+                .list_tags_for_resource()
+                .resource_id(&account_id)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| aws.error("organizations:ListTagsForResource", e))?;
+            Ok::<_, Error>(AccountTags {
+                account_id,
+                tags: tags
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect(),
+            })
+        })
+        .buffer_unordered(ORGANIZATIONS_CONCURRENCY)
         .try_collect()
-        .await
-        .map_err(|e| aws.error("organizations:ListTagsForResource", e))?;
-    account.tags = tags
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect();
-    account.owner_tag = tag_value(&account.tags, owner_key).cloned();
-    Ok(account)
+        .await?;
+    debug!("read the tags of every account");
+    Ok(tags)
+}
+
+impl Discovery {
+    /// Sets each account's tags and `owner_tag`; `owner_key` names the tag whose value
+    /// becomes `owner_tag` (matched exactly, else ignoring case).
+    pub fn apply_tags(&mut self, tags: Vec<AccountTags>, owner_key: &str) {
+        let mut by_account: HashMap<String, std::collections::BTreeMap<String, String>> =
+            tags.into_iter().map(|t| (t.account_id, t.tags)).collect();
+        for account in &mut self.accounts {
+            if let Some(tags) = by_account.remove(&account.account_id) {
+                account.owner_tag = tag_value(&tags, owner_key).cloned();
+                account.tags = tags;
+            }
+        }
+    }
 }

@@ -197,13 +197,7 @@ async fn run_with(
     let lake = open_lake(config, &aws).await?;
     // Held until the run has written its last file, so that vacuum leaves it alone.
     let lease = crate::lake::lease::Lease::take(&lake, &run_id).await?;
-    let mut discovery = discover(
-        &aws,
-        &config.scope(),
-        config.organization_id.as_deref(),
-        &config.tag_key,
-    )
-    .await?;
+    let mut discovery = discover(&aws, &config.scope(), config.organization_id.as_deref()).await?;
     if config.shard.is_partial() {
         let in_org = discovery.accounts.len();
         discovery
@@ -223,7 +217,13 @@ async fn run_with(
         writers.push(writer);
     }
     let output = RunOutput::new(lake.clone(), &snapshot_date, &run_id, sinks);
-    let outcomes = scan_accounts(&aws, config, &discovery.accounts, &sources, &output, progress).await;
+    // The accounts' tags are read while the accounts are scanned: neither needs the other.
+    let account_ids = discovery.accounts.iter().map(|a| a.account_id.clone()).collect();
+    let (outcomes, tags) = tokio::join!(
+        scan_accounts(&aws, config, &discovery.accounts, &sources, &output, progress),
+        crate::discover::account_tags(&aws, account_ids),
+    );
+    discovery.apply_tags(tags?, &config.tag_key);
     drop(output); // closes the sinks, so the writer tasks can finish
     for writer in writers {
         sink::join(writer).await?;

@@ -1,10 +1,19 @@
-//! Per-account fan-out: assume the role in each account, with bounded concurrency, and
-//! run every registered source with the account's credentials.
+//! Per-account fan-out: assume the role in each account and run every registered source
+//! with the account's credentials.
+//!
+//! The scheduler never lets waiting hold capacity. Every account first opens its session
+//! (at most [`SESSION_CONCURRENCY`] at a time: STS is fast and allows hundreds of calls a
+//! second), then starts its waiting sources at once (the credential report is requested
+//! within the first seconds of a scan, for every account) and queues for one of
+//! `max_concurrency` work slots for its working sources (EC2, IAM users). A report that is
+//! still being generated waits on a timer, holding no slot. Within an account, each source
+//! bounds its own calls (regions, users), which is where AWS's throttling buckets are.
 //!
 //! May import: `aws`, `config`, `discover`, `error`, `sources`, `status`.
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use futures::{StreamExt, stream};
+use tokio::sync::Semaphore;
 use tracing::warn;
 
 use crate::aws::AwsContext;
@@ -13,7 +22,7 @@ use crate::config::Config;
 use crate::discover::AccountRecord;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::sources::{AccountInput, RunOutput, Source};
+use crate::sources::{AccountInput, Pacing, RunOutput, Source};
 use crate::status::{StageOutcome, status};
 
 /// Stage names recorded in `account_status`.
@@ -27,8 +36,13 @@ pub mod stage {
     pub const DISCOVER: &str = "discover";
 }
 
-/// Scans every account (active ones only), at most `config.max_concurrency` at a time,
-/// and returns every stage outcome. A failing account never fails the scan.
+/// Accounts whose AssumeRole and identity check run at once.
+pub const SESSION_CONCURRENCY: usize = 64;
+
+/// Scans every account (active ones only) and returns every stage outcome: sessions
+/// [`SESSION_CONCURRENCY`] at a time, the working sources of at most
+/// `config.max_concurrency` accounts at a time, the waiting sources of every account at
+/// once. A failing account never fails the scan.
 pub async fn scan_accounts(
     aws: &AwsContext,
     config: &Config,
@@ -53,18 +67,34 @@ pub async fn scan_accounts(
         }
     }
     progress.begin("accounts", active.len() as u64);
+    let slots = Slots {
+        sessions: Semaphore::new(SESSION_CONCURRENCY),
+        work: Semaphore::new(config.max_concurrency),
+    };
+    // Every account is in flight at once: one not yet started holds a few references, one
+    // waiting for its report a session and a timer.
+    let in_flight = active.len().max(1);
+    let slots = &slots;
     let results: Vec<Vec<StageOutcome>> = stream::iter(active)
         .map(|account| async move {
-            let result = scan_account(aws, config, account, sources, output).await;
+            let result = scan_account(aws, config, account, sources, output, slots).await;
             progress.advance(1);
             result
         })
-        .buffer_unordered(config.max_concurrency)
+        .buffer_unordered(in_flight)
         .collect()
         .await;
     progress.end();
     outcomes.extend(results.into_iter().flatten());
     outcomes
+}
+
+/// The scan's two kinds of capacity.
+struct Slots {
+    /// AssumeRole + GetCallerIdentity.
+    sessions: Semaphore,
+    /// The working sources of one account.
+    work: Semaphore,
 }
 
 async fn scan_account(
@@ -73,9 +103,11 @@ async fn scan_account(
     account: &AccountRecord,
     sources: &[Box<dyn Source>],
     output: &RunOutput,
+    slots: &Slots,
 ) -> Vec<StageOutcome> {
     let id = &account.account_id;
     let mut outcomes = Vec::new();
+    let session_slot = slots.sessions.acquire().await.expect("the scan never closes its semaphores");
     let timer = StageOutcome::start(id, stage::ASSUME_ROLE, None);
     let session = match AccountSession::assume(aws, config, id).await {
         Ok(session) => {
@@ -95,15 +127,22 @@ async fn scan_account(
         return outcomes;
     }
     outcomes.push(timer.finish(status::OK, None));
+    drop(session_slot);
     let sdk = aws.for_account(session.provider(), None);
     let input = AccountInput {
         aws,
         sdk: &sdk,
         account_id: id,
     };
-    let per_source =
-        futures::future::join_all(sources.iter().map(|source| source.extract_account(input, output))).await;
-    outcomes.extend(per_source.into_iter().flatten());
+    let of_pacing = |pacing: Pacing| sources.iter().filter(move |source| source.pacing() == pacing);
+    let waiting = futures::future::join_all(of_pacing(Pacing::Waits).map(|source| source.extract_account(input, output)));
+    let working = async {
+        let _slot = slots.work.acquire().await.expect("the scan never closes its semaphores");
+        futures::future::join_all(of_pacing(Pacing::Works).map(|source| source.extract_account(input, output))).await
+    };
+    let (waited, worked) = futures::future::join(waiting, working).await;
+    outcomes.extend(worked.into_iter().flatten());
+    outcomes.extend(waited.into_iter().flatten());
     tracing::debug!(account = %id, "account scanned");
     outcomes
 }

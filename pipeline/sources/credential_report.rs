@@ -402,6 +402,10 @@ impl crate::sources::Source for CredentialReportSource {
         &["iam_credential_report_extracted"]
     }
 
+    fn pacing(&self) -> crate::sources::Pacing {
+        crate::sources::Pacing::Waits
+    }
+
     fn actions(&self) -> &'static [&'static str] {
         &["iam:GetCredentialReport", "iam:GenerateCredentialReport"]
     }

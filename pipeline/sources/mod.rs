@@ -72,11 +72,25 @@ impl RunOutput {
     }
 }
 
+/// How a source spends an account's time, which decides the capacity the scan gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pacing {
+    /// Makes calls back to back: runs in one of the scan's `max_concurrency` work slots.
+    Works,
+    /// Mostly waits for AWS (a report being generated): starts as soon as the account's
+    /// session is open and holds no work slot, so its wait overlaps everything else.
+    Waits,
+}
+
 /// One kind of data read in every member account.
 #[async_trait]
 pub trait Source: Send + Sync + std::fmt::Debug {
     /// The stage name in `account_status`.
     fn name(&self) -> &'static str;
+    /// Whether it works or waits (see [`Pacing`]); most sources work.
+    fn pacing(&self) -> Pacing {
+        Pacing::Works
+    }
     /// The staged tables it writes (each defined in `schemas/`).
     fn staged_tables(&self) -> &'static [&'static str];
     /// The IAM actions it calls in the member account (the member policy grants exactly

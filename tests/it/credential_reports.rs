@@ -311,3 +311,83 @@ fn capacity_limits_reports_in_progress_expiry_and_throttling_are_waited_out_and_
         );
     }
 }
+
+/// The scheduler gives a report that is still being generated no capacity: with one work
+/// slot and every account's report in progress for about 15 s (five polls), every
+/// account's EC2 and IAM calls are made while the reports are still pending. A scheduler
+/// that kept an account's slot until its report was in would make the second account's
+/// calls only after the first account's report had been downloaded.
+#[test]
+fn an_account_waiting_for_its_report_holds_no_scan_slot() {
+    let moto = Moto::start();
+    let names = ["first", "second", "third"];
+    let accounts: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            json!({"name": name, "ou": "Corp", "users": [{"name": format!("{name}-user"), "keys": 1}],
+                   "instances": [{"region": "eu-west-1", "state": "running"}]})
+        })
+        .collect();
+    let org = moto.seed(&json!({"ous": {"Corp": {}}, "accounts": accounts}));
+    let proxy = FaultProxy::start(&moto.url());
+    let rules: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            json!({"action": "GetCredentialReport", "account": org.account(name), "fault": "respond", "status": 404,
+                   "body": iam_error("ReportInProgress", "Report is still being generated"), "times": 5})
+        })
+        .collect();
+    proxy.set_rules(Value::Array(rules));
+    let lake = tempfile::tempdir().unwrap();
+    run_ok(&[
+        "run",
+        "--ou-id",
+        &org.ou("Corp"),
+        "--endpoint-url",
+        &proxy.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+        "--regions",
+        "eu-west-1",
+        "--max-concurrency",
+        "1",
+        "--report-max-polls",
+        "10",
+    ]);
+    let requests = proxy.requests();
+    let position = |action: &str, account: &str| -> Vec<usize> {
+        requests
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r["action"] == json!(action) && r["account"] == json!(account))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    // The first forwarded GetCredentialReport of any account: no report was in before it.
+    let first_report = names
+        .iter()
+        .flat_map(|name| position("GetCredentialReport", &org.account(name)))
+        .min()
+        .expect("reports were downloaded");
+    for name in names {
+        let account = org.account(name);
+        for action in ["DescribeInstances", "ListUsers", "DescribeSecurityGroups"] {
+            let calls = position(action, &account);
+            assert!(!calls.is_empty(), "{name} made {action}");
+            assert!(
+                calls.iter().all(|&i| i < first_report),
+                "{name}'s {action} calls {calls:?} came after request {first_report}, the first report download: \
+                 an account waiting for its report held the only work slot"
+            );
+        }
+    }
+    let rows = query(
+        lake.path(),
+        "SELECT account_id, status, message FROM account_status WHERE stage = 'credential_report' ORDER BY account_id",
+    );
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for row in rows {
+        assert_eq!(row["status"], json!("ok"), "{row}");
+        assert!(row["message"].as_str().unwrap().contains("ReportInProgress x"), "{row}");
+    }
+}

@@ -20,7 +20,8 @@ rule matches it. Rules (JSON list, re-read on every request so a test can change
 
 Counts of requests per action are served at GET /__proxy/counts (JSON), how often each rule
 (by index) applied at GET /__proxy/hits, and the method, path and headers of every forwarded
-request at GET /__proxy/requests.
+request (with its action and, when known, the account of its credentials) at
+GET /__proxy/requests, in the order they arrived.
 
 GET /__proxy/credentials is a container credential endpoint (as ECS and Fargate serve at
 AWS_CONTAINER_CREDENTIALS_FULL_URI); each fetch is counted as "__credentials".
@@ -129,7 +130,8 @@ class Handler(BaseHTTPRequestHandler):
             if fault == "deny":
                 return self.error_reply(403, rule.get("code", "AccessDenied"), "injected: not authorized to perform " + action, action)
         with COUNTS_LOCK:
-            REQUESTS.append({"method": self.command, "path": self.path, "headers": dict(self.headers.items())})
+            REQUESTS.append({"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
+                             "action": action, "account": account})
             del REQUESTS[:-5000]
         rewrite = None
         if short_session is not None:
