@@ -107,7 +107,11 @@ async fn scan_account(
 ) -> Vec<StageOutcome> {
     let id = &account.account_id;
     let mut outcomes = Vec::new();
-    let session_slot = slots.sessions.acquire().await.expect("the scan never closes its semaphores");
+    let session_slot = slots
+        .sessions
+        .acquire()
+        .await
+        .expect("the scan never closes its semaphores");
     let timer = StageOutcome::start(id, stage::ASSUME_ROLE, None);
     let session = match AccountSession::assume(aws, config, id).await {
         Ok(session) => {
@@ -135,9 +139,14 @@ async fn scan_account(
         account_id: id,
     };
     let of_pacing = |pacing: Pacing| sources.iter().filter(move |source| source.pacing() == pacing);
-    let waiting = futures::future::join_all(of_pacing(Pacing::Waits).map(|source| source.extract_account(input, output)));
+    let waiting =
+        futures::future::join_all(of_pacing(Pacing::Waits).map(|source| source.extract_account(input, output)));
     let working = async {
-        let _slot = slots.work.acquire().await.expect("the scan never closes its semaphores");
+        let _slot = slots
+            .work
+            .acquire()
+            .await
+            .expect("the scan never closes its semaphores");
         futures::future::join_all(of_pacing(Pacing::Works).map(|source| source.extract_account(input, output))).await
     };
     let (waited, worked) = futures::future::join(waiting, working).await;
