@@ -18,5 +18,6 @@ mod policies;
 mod readme;
 mod s3_warehouse;
 mod shards;
+mod simulator;
 mod support;
 mod tagging;
