@@ -149,7 +149,7 @@ def capture(endpoint, regions):
             envelopes["DescribeSecurityGroups"] = env
             record["regions"][region] = {"reservations": split, "images": images, "security_groups": groups}
         iam = client("iam", endpoint, "us-east-1", creds)
-        record["aliases"] = call(iam, "list_account_aliases")[1]
+        record["aliases"] = call(iam, "list_account_aliases")
         env, users = envelope(call(iam, "list_users")[1], "Users")
         envelopes["ListUsers"] = env
         env, details = envelope(call(iam, "get_account_authorization_details", Filter=["User"])[1], "UserDetailList")

@@ -53,14 +53,12 @@ struct Templates {
     account_id: String,
     account: Value,
     ou: Value,
-    tags: Value,
     region: String,
     reservation: String,
     reservation_id: String,
     instance: String,
     instance_id: String,
     image: String,
-    image_id: String,
     security_group: String,
     group_id: String,
     /// A user with a console password, MFA, keys, a certificate; and one without.
@@ -126,7 +124,6 @@ fn templates(capture: &Org) -> Result<Templates, String> {
         account_id: account.id().to_string(),
         account: account.raw.clone(),
         ou: capture.ous.first().ok_or("no OU")?.raw.clone(),
-        tags: account.tags.clone(),
         reservation_id: text_of(&reservation.head, "reservationId")
             .unwrap_or_default()
             .to_string(),
@@ -139,7 +136,6 @@ fn templates(capture: &Org) -> Result<Templates, String> {
         reservation: reservation.head,
         instance,
         image,
-        image_id,
         security_group,
         console_user,
         plain_user,

@@ -202,40 +202,96 @@ impl Walker<'_> {
             })
     }
 
-    /// Every account under `parent`, recursively (every OU below it, every page).
+    /// Every account under `parent`, recursively (every OU below it, every page). One level
+    /// of the tree at a time, a few units at once: each unit's accounts and child units are
+    /// listed together, and a child's name is the only thing left to ask (its parent is known).
     async fn accounts_under(&mut self, parent: &str) -> Result<Vec<AccountRecord>> {
         let mut found = Vec::new();
-        let mut queue = vec![parent.to_string()];
-        while let Some(ou) = queue.pop() {
-            let path = self.path_of(&ou).await?;
-            let pages = self
-                .client
-                .list_accounts_for_parent()
-                .parent_id(&ou)
-                .into_paginator()
-                .send()
+        self.path_of(parent).await?;
+        let mut level = vec![parent.to_string()];
+        while !level.is_empty() {
+            let this = &*self;
+            let listed: Vec<(String, Vec<Account>, Vec<String>)> = stream::iter(level)
+                .map(|ou| async move {
+                    let (accounts, children) = futures::try_join!(this.accounts_of(&ou), this.child_units(&ou))?;
+                    Ok::<_, Error>((ou, accounts, children))
+                })
+                .buffered(ORGANIZATIONS_CONCURRENCY / 2)
                 .try_collect()
-                .await
-                .map_err(|e| self.aws.error("organizations:ListAccountsForParent", e))?;
-            let accounts = pages.iter().flat_map(|page| page.accounts());
-            found.extend(accounts.map(|a| record(a, &ou, &path)));
-            let pages = self
-                .client
-                .list_children()
-                .parent_id(&ou)
-                .child_type(ChildType::OrganizationalUnit)
-                .into_paginator()
-                .send()
+                .await?;
+            let mut children = Vec::new();
+            for (ou, accounts, units) in listed {
+                let path = self.paths[&ou].clone();
+                found.extend(accounts.iter().map(|a| record(a, &ou, &path)));
+                children.extend(units.into_iter().map(|unit| (unit, ou.clone())));
+            }
+            let this = &*self;
+            let named: Vec<(String, String, String)> = stream::iter(children)
+                .map(|(unit, parent)| async move {
+                    debug!(parent = %parent, child = %unit, "descending into OU");
+                    let name = this.unit_name(&unit).await?;
+                    Ok::<_, Error>((unit, parent, name))
+                })
+                .buffered(ORGANIZATIONS_CONCURRENCY)
                 .try_collect()
-                .await
-                .map_err(|e| self.aws.error("organizations:ListChildren", e))?;
-            for child in pages.iter().flat_map(|page| page.children()) {
-                let Some(id) = child.id() else { continue };
-                debug!(parent = %ou, child = id, "descending into OU");
-                queue.push(id.to_string());
+                .await?;
+            level = Vec::with_capacity(named.len());
+            for (unit, parent, name) in named {
+                let path = format!("{}/{name}", self.paths[&parent]);
+                self.paths.insert(unit.clone(), path);
+                level.push(unit);
             }
         }
         Ok(found)
+    }
+
+    /// The accounts directly under an OU or root, every page.
+    async fn accounts_of(&self, ou: &str) -> Result<Vec<Account>> {
+        let pages: Vec<_> = self
+            .client
+            .list_accounts_for_parent()
+            .parent_id(ou)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| self.aws.error("organizations:ListAccountsForParent", e))?;
+        Ok(pages.iter().flat_map(|page| page.accounts().iter().cloned()).collect())
+    }
+
+    /// The ids of the OUs directly under an OU or root, every page.
+    async fn child_units(&self, ou: &str) -> Result<Vec<String>> {
+        let pages: Vec<_> = self
+            .client
+            .list_children()
+            .parent_id(ou)
+            .child_type(ChildType::OrganizationalUnit)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| self.aws.error("organizations:ListChildren", e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|page| page.children())
+            .filter_map(|child| child.id().map(str::to_string))
+            .collect())
+    }
+
+    /// An OU's name.
+    async fn unit_name(&self, id: &str) -> Result<String> {
+        let described = self
+            .client
+            .describe_organizational_unit()
+            .organizational_unit_id(id)
+            .send()
+            .await
+            .map_err(|e| self.aws.error("organizations:DescribeOrganizationalUnit", e))?;
+        Ok(described
+            .organizational_unit()
+            .and_then(|o| o.name())
+            .unwrap_or(id)
+            .to_string())
     }
 
     async fn explicit_accounts(&mut self, ids: &[String]) -> Result<Vec<AccountRecord>> {

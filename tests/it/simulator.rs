@@ -17,7 +17,16 @@ struct Simulator {
 
 impl Simulator {
     fn serve(org_file: &std::path::Path) -> Simulator {
-        let mut child = clean_command(env!("CARGO_BIN_EXE_orglake-sim"))
+        let binary = std::env::var_os("ORGLAKE_SIM_BIN")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("target/sim/debug/orglake-sim"));
+        assert!(
+            binary.exists(),
+            "the simulator is not built at {}: scripts/test.sh (make test) builds it, or run \
+             cargo build --manifest-path benches/sim/Cargo.toml --target-dir target/sim",
+            binary.display()
+        );
+        let mut child = clean_command(binary)
             .args(["--org-file", org_file.to_str().unwrap()])
             .stdout(Stdio::piped())
             .spawn()
