@@ -210,6 +210,7 @@ fn stats(sim: &Sim, started: Instant) -> serde_json::Value {
         "per_action": *sim.stats.per_action.lock().unwrap(),
         "cpu_s": cpu_seconds(),
         "wall_s": wall,
+        "calls_per_s": calls as f64 / wall.max(1e-9),
         "timer_late_p50_ms": quantile(0.50),
         "timer_late_p99_ms": quantile(0.99),
         "timer_late_max_ms": lateness.iter().rposition(|&n| n > 0).unwrap_or(0),
