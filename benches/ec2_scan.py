@@ -102,7 +102,7 @@ def main():
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for accounts in [int(a) for a in args.accounts.split(",")]:
         moto_port, proxy_port = free_port(), free_port()
-        moto = subprocess.Popen([str(VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
+        moto = subprocess.Popen([PYTHON, str(ROOT / "scripts/moto_server.py"), "-H", "127.0.0.1", "-p", str(moto_port)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rules = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
         json.dump([], rules)

@@ -20,6 +20,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import moto_server  # noqa: E402
 import seed_org  # noqa: E402
 from moto.core.utils import utcnow  # noqa: E402
 from moto.iam.models import iam_backends  # noqa: E402
@@ -48,6 +49,7 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--out", required=True, help="where to write the seeded organization (JSON)")
     args = parser.parse_args()
+    moto_server.deepen_backlog()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     spec = seed_org.demo_spec()

@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/env.sh"
 cd "$ORGLAKE_ROOT"
 bash scripts/install-moto.sh
 port=$("$ORGLAKE_VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$ORGLAKE_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+"$ORGLAKE_VENV/bin/python" scripts/moto_server.py -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
 moto=$!
 trap 'kill $moto' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/moto-api/data.json" >/dev/null && break; sleep 0.1; done

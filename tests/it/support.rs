@@ -92,7 +92,9 @@ impl Moto {
             server.display()
         );
         let port = free_port();
-        let child = Command::new(server)
+        // scripts/moto_server.py: moto's server with a backlog deep enough for a scan's burst.
+        let child = Command::new(venv().join("bin/python"))
+            .arg(repo_root().join("scripts/moto_server.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

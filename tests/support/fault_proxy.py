@@ -222,14 +222,22 @@ def load_rules(path):
         return []
 
 
+class ProxyServer(ThreadingHTTPServer):
+    """One thread per connection, with a listen backlog deep enough for a scan's burst of
+    connections (socketserver's default of 5 overflows: the kernel drops the handshakes
+    beyond it and the client's retransmissions turn into minute-long stalls)."""
+
+    daemon_threads = True
+    request_queue_size = 4096
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--rules")
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
+    server = ProxyServer(("127.0.0.1", args.port), Handler)
     server.upstream = args.upstream
     server.rules_path = args.rules
     print(f"listening on {server.server_address[1]}", flush=True)
