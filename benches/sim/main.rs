@@ -238,7 +238,7 @@ fn truth(sim: &Sim) -> serde_json::Value {
         "rows": generate::truth(org),
         "floor": floor::floor(org, &in_scope, &sim.limits),
         "top_ous": top_ous,
-        "instances_per_account": org.accounts.iter().map(|a| serve::account_rows(a).0).max(),
+        "instances_per_account": org.accounts.iter().map(|a| a.instances()).max(),
         "regions": org.regions.iter().filter_map(|r| model::text_of(r, "regionName")).collect::<Vec<_>>(),
         // Seed 002 polls each account's report once a minute, one account after another.
         "seed_report_wait_s": in_scope

@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::limits::{Buckets, Family, Limits};
-use crate::model::{Account, Org, set_text, text_of};
+use crate::model::{Org, set_text, text_of};
 
 /// One parsed call.
 #[derive(Debug, Default)]
@@ -496,11 +496,6 @@ impl Sim {
             ),
         }
     }
-}
-
-/// Rows of one account the scan must find (instances and users), for the truth report.
-pub fn account_rows(account: &Account) -> (usize, usize) {
-    (account.instances(), account.users.len())
 }
 
 fn with_next_token(body: String, next: usize, total: usize) -> String {

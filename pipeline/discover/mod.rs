@@ -156,26 +156,7 @@ impl Walker<'_> {
             }
             return Ok(self.paths[id].clone());
         }
-        let described = self
-            .client
-            .describe_organizational_unit()
-            .organizational_unit_id(id)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_organizational_unit_not_found_exception())
-                {
-                    Error::UnknownOu(id.to_string())
-                } else {
-                    self.aws.error("organizations:DescribeOrganizationalUnit", e)
-                }
-            })?;
-        let name = described
-            .organizational_unit()
-            .and_then(|o| o.name())
-            .unwrap_or(id)
-            .to_string();
+        let name = self.unit_name(id).await?;
         let parent = self.parent_of(id).await?;
         let path = format!("{}/{name}", Box::pin(self.path_of(&parent)).await?);
         self.paths.insert(id.to_string(), path.clone());
@@ -278,7 +259,7 @@ impl Walker<'_> {
             .collect())
     }
 
-    /// An OU's name.
+    /// An OU's name; [`Error::UnknownOu`] when it does not exist.
     async fn unit_name(&self, id: &str) -> Result<String> {
         let described = self
             .client
@@ -286,7 +267,15 @@ impl Walker<'_> {
             .organizational_unit_id(id)
             .send()
             .await
-            .map_err(|e| self.aws.error("organizations:DescribeOrganizationalUnit", e))?;
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_organizational_unit_not_found_exception())
+                {
+                    Error::UnknownOu(id.to_string())
+                } else {
+                    self.aws.error("organizations:DescribeOrganizationalUnit", e)
+                }
+            })?;
         Ok(described
             .organizational_unit()
             .and_then(|o| o.name())

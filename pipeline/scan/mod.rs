@@ -12,7 +12,7 @@
 //! May import: `aws`, `config`, `discover`, `error`, `sources`, `status`.
 
 use aws_credential_types::provider::SharedCredentialsProvider;
-use futures::{StreamExt, stream};
+use futures::future;
 use tokio::sync::Semaphore;
 use tracing::warn;
 
@@ -73,17 +73,13 @@ pub async fn scan_accounts(
     };
     // Every account is in flight at once: one not yet started holds a few references, one
     // waiting for its report a session and a timer.
-    let in_flight = active.len().max(1);
     let slots = &slots;
-    let results: Vec<Vec<StageOutcome>> = stream::iter(active)
-        .map(|account| async move {
-            let result = scan_account(aws, config, account, sources, output, slots).await;
-            progress.advance(1);
-            result
-        })
-        .buffer_unordered(in_flight)
-        .collect()
-        .await;
+    let results: Vec<Vec<StageOutcome>> = future::join_all(active.into_iter().map(|account| async move {
+        let result = scan_account(aws, config, account, sources, output, slots).await;
+        progress.advance(1);
+        result
+    }))
+    .await;
     progress.end();
     outcomes.extend(results.into_iter().flatten());
     outcomes

@@ -2,12 +2,13 @@
 //! from moto and served by the simulator yields the same lake as moto itself.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{Moto, clean_command, comparable_latest_rows, lake_tables, python_command, repo_root, run_ok};
+use crate::support::{
+    Moto, clean_command, comparable_latest_rows, lake_tables, listening_port, python_command, repo_root, run_ok,
+};
 
 /// A running simulator; killed on drop.
 struct Simulator {
@@ -31,16 +32,7 @@ impl Simulator {
             .stdout(Stdio::piped())
             .spawn()
             .expect("the simulator starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the simulator says where it listens: {line:?}"))
-            .parse()
-            .unwrap();
+        let port = listening_port(&mut child, "the simulator");
         Simulator { child, port }
     }
 

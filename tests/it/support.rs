@@ -375,15 +375,7 @@ impl FaultProxy {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start fault proxy");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("listening on ")
-            .and_then(|p| p.parse().ok())
-            .expect("proxy port");
+        let port = listening_port(&mut child, "the fault proxy");
         FaultProxy { child, port, rules }
     }
 
@@ -492,4 +484,16 @@ pub fn make_bucket(moto: &Moto, bucket: &str) {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// The port a child server announces on its first line of stdout (`listening on PORT`).
+pub fn listening_port(child: &mut Child, what: &str) -> u16 {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("the child's stdout is piped"))
+        .read_line(&mut line)
+        .unwrap_or_else(|e| panic!("{what} printed no first line: {e}"));
+    line.trim()
+        .strip_prefix("listening on ")
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("{what} says where it listens: {line:?}"))
 }
