@@ -29,7 +29,7 @@ pub struct Export {
     /// `<TABLE>_{org}_{datetime}{shard}_{suffix}.csv` unless the SQL file says otherwise
     /// in a `-- file_name: …` line.
     pub file_name: String,
-    /// The query (over `raw_<table>` and `run_params`) whose result is the file:
+    /// The query (over `run_<table>`: this run's rows, its partition only) whose result is the file:
     /// `queries/exports/<table>.sql`, or every column of this run's rows.
     pub sql: String,
 }
@@ -45,7 +45,7 @@ pub fn exports() -> &'static [Export] {
                 let sql = crate::embedded::file(&format!("queries/exports/{name}.sql"))
                     .map(str::to_string)
                     .unwrap_or_else(|| {
-                        format!("SELECT * FROM raw_{name} WHERE run_id = (SELECT run_id FROM run_params)")
+                        format!("SELECT * FROM run_{name}")
                     });
                 let file_name = sql
                     .lines()
@@ -247,8 +247,8 @@ mod tests {
         assert_eq!(accounts.file_name, "ACCOUNTS_{org}_{datetime}{shard}_{suffix}.csv");
         for export in exports() {
             assert!(
-                export.sql.contains(&format!("FROM raw_{}", export.table)),
-                "{} exports another table",
+                export.sql.contains(&format!("FROM run_{}", export.table)),
+                "{} exports another table, or more than this run's rows",
                 export.table
             );
         }

@@ -525,7 +525,8 @@ pub async fn commit(
     })
 }
 
-/// Writes this committed run's CSV exports (a new session, so that it sees every file).
+/// Writes this committed run's CSV exports from its own partitions (a new session, so that
+/// it sees every file).
 async fn write_run_exports(
     lake: &Lake,
     inputs: &RunInputs<'_>,
@@ -535,6 +536,8 @@ async fn write_run_exports(
 ) -> Result<Vec<(String, String)>> {
     let ctx = query::session(lake).await?;
     transform::register_inputs(&ctx, inputs).await?;
+    let tables: Vec<&str> = crate::schema::all_tables().iter().map(|t| t.name()).collect();
+    let ctx = transform::written_session(&ctx, lake, snapshot_date, inputs.run_id, &tables).await?;
     export::write_exports(&ctx, lake, snapshot_date, naming, |table| {
         tagged || table != "tag_actions"
     })

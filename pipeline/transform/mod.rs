@@ -130,11 +130,12 @@ pub async fn register_inputs(ctx: &SessionContext, inputs: &RunInputs<'_>) -> Re
 }
 
 /// A session over what this run has just written: `run_<table>` holds this run's rows of
-/// each transformed table (its partition, its run id), read back from the lake, beside
-/// `run_params`. The findings read the merged credential report (seen and stale lines) this
-/// way instead of computing the merge once per check. It is a new session because a session
+/// each of `tables` (its partition, its run id: a literal filter, so no other partition is
+/// listed or read), beside `run_params`. The findings read the merged credential report
+/// (seen and stale lines) this way instead of computing the merge once per check, and the
+/// CSV exports read their run's rows. It is a new session because a session
 /// keeps the file listings it has made, which predate these files.
-async fn written_session(
+pub async fn written_session(
     ctx: &SessionContext,
     lake: &Lake,
     snapshot_date: &str,
@@ -170,6 +171,62 @@ fn register_rows<T: Serialize>(
     Ok(())
 }
 
+/// Registers `previous_<table>` for every lake table with an `account_id`
+/// (`queries/transform/templates/previous_rows.sql`): the rows each of this run's accounts had
+/// in the latest committed run that listed it. `previous_runs` is computed once and kept in
+/// memory (one row per account), and its partitions become a literal filter on
+/// `raw_<table>`, so that only those partitions are listed and read, whatever the lake's age.
+async fn register_previous(ctx: &SessionContext) -> Result<()> {
+    let runs = ctx.table("previous_runs").await?;
+    let schema = Arc::new(runs.schema().as_arrow().clone());
+    let batches = runs.collect().await?;
+    let mut dates = std::collections::BTreeSet::new();
+    let mut run_ids = std::collections::BTreeSet::new();
+    for batch in &batches {
+        for (column, into) in [("snapshot_date", &mut dates), ("run_id", &mut run_ids)] {
+            let values = cast(
+                batch
+                    .column_by_name(column)
+                    .ok_or_else(|| Error::Schema(format!("previous_runs has no {column} column")))?,
+                &arrow::datatypes::DataType::Utf8,
+            )?;
+            let values = values.as_any().downcast_ref::<arrow::array::StringArray>().ok_or_else(|| {
+                Error::Schema(format!("previous_runs.{column} is not text"))
+            })?;
+            into.extend(values.iter().flatten().map(str::to_string));
+        }
+    }
+    ctx.deregister_table("previous_runs")?;
+    ctx.register_table("previous_runs", Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+
+    let in_list = |values: &std::collections::BTreeSet<String>| values.iter().map(|v| lit(v.as_str())).collect();
+    let partitions = if run_ids.is_empty() {
+        lit(false)
+    } else {
+        col("snapshot_date")
+            .in_list(in_list(&dates), false)
+            .and(col("run_id").in_list(in_list(&run_ids), false))
+    };
+    let template = embedded::file(PREVIOUS_ROWS)
+        .ok_or_else(|| Error::Schema(format!("{PREVIOUS_ROWS} is missing")))?;
+    for lake_table in crate::schema::all_tables()
+        .iter()
+        .filter(|t| t.file_schema.field_with_name("account_id").is_ok())
+    {
+        let name = lake_table.name();
+        let rows = ctx
+            .table(format!("raw_{name}").as_str())
+            .await?
+            .filter(partitions.clone())?;
+        ctx.register_table(format!("previous_partitions_{name}"), rows.into_view())?;
+        ctx.sql(&template.replace("{table}", name)).await?;
+    }
+    Ok(())
+}
+
+/// The view template of each table's previous rows.
+const PREVIOUS_ROWS: &str = "queries/transform/templates/previous_rows.sql";
+
 /// Runs every transform and the findings, and writes them to the lake; returns rows per
 /// table.
 pub async fn run_transforms(
@@ -182,6 +239,7 @@ pub async fn run_transforms(
     for view in input_views() {
         ctx.sql(view).await?;
     }
+    register_previous(ctx).await?;
     let transformed = transforms(staged)?;
     let mut written = Vec::new();
     for (name, sql) in &transformed {
@@ -275,13 +333,8 @@ async fn changes_session(
     session.register_table("run_account_status", ctx.table_provider("run_account_status").await?)?;
     session.register_table("previous_runs", ctx.table("previous_runs").await?.into_view())?;
     for name in tables {
-        let previous = ctx
-            .sql(&format!(
-                "SELECT p.* FROM raw_{name} p JOIN previous_runs pr \
-                 ON pr.snapshot_date = p.snapshot_date AND pr.run_id = p.run_id AND pr.account_id = p.account_id"
-            ))
-            .await?;
-        session.register_table(format!("previous_{name}"), previous.into_view())?;
+        let previous = format!("previous_{name}");
+        session.register_table(previous.as_str(), ctx.table_provider(previous.as_str()).await?)?;
     }
     Ok(session)
 }

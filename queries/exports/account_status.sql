@@ -1,6 +1,5 @@
 -- CSV export of this run's outcomes per account and stage: the older scripts' success /
 -- auth failure / no-instances lists in one file.
 SELECT *
-FROM raw_account_status
-WHERE run_id = (SELECT run_id FROM run_params)
+FROM run_account_status
 ORDER BY account_id, stage, region

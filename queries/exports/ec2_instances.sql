@@ -27,6 +27,5 @@ SELECT
   image_owner_id, platform, architecture, private_dns, public_dns, iam_instance_profile_arn,
   security_group_ids, security_group_names, root_device_type, root_device_name,
   monitoring_state, lifecycle, tenancy, first_seen, last_seen, observed, run_id, snapshot_date
-FROM raw_ec2_instances
-WHERE run_id = (SELECT run_id FROM run_params)
+FROM run_ec2_instances
 ORDER BY account_id, region, instance_id

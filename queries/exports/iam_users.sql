@@ -21,6 +21,5 @@ SELECT
   arn AS "ARN",
   console_access AS "ConsoleAccess",
   signing_certificates AS "SigningCerts"
-FROM raw_iam_users
-WHERE run_id = (SELECT run_id FROM run_params)
+FROM run_iam_users
 ORDER BY account_id, user_name

@@ -2,17 +2,14 @@
 -- AMI, merged with the previous complete run for history, with the terminated cutoff.
 --
 -- Inputs: ec2_instances_extracted, ec2_images_extracted, run_accounts, run_account_status,
--- run_params (one row: as_of, retention_cutoff, run_id), previous_runs (inputs/), raw_ec2_instances.
+-- run_params (one row: as_of, retention_cutoff, run_id), previous_ec2_instances (templates/previous_rows.sql).
 --
 -- The previous rows of an account come from the latest committed run (as of this run's clock)
--- that listed it (previous_runs). A past mistake that wrote an instance twice is merged
+-- that listed it (previous_ec2_instances). A past mistake that wrote an instance twice is merged
 -- into one row: by key for the history columns, and among the carried rows (few, so the
 -- window that picks one of each is cheap; the previous rows themselves stream).
 WITH previous AS (
-  SELECT p.*
-  FROM raw_ec2_instances p
-  JOIN previous_runs pr
-    ON pr.snapshot_date = p.snapshot_date AND pr.run_id = p.run_id AND pr.account_id = p.account_id
+  SELECT * FROM previous_ec2_instances
 ),
 previous_history AS (
   SELECT account_id, instance_id, min(first_seen) AS first_seen, max(terminated_at) AS terminated_at

@@ -7,9 +7,8 @@ WITH previous AS (
   FROM (
     SELECT p.*, pr.as_of AS previous_as_of,
            row_number() OVER (PARTITION BY {partition} ORDER BY p.last_seen DESC) AS copy
-    FROM raw_{table} p
-    JOIN previous_runs pr
-      ON pr.snapshot_date = p.snapshot_date AND pr.run_id = p.run_id AND pr.account_id = p.account_id
+    FROM previous_{table} p
+    JOIN previous_runs pr ON pr.account_id = p.account_id
     JOIN unfinished_stages u ON u.account_id = p.account_id AND u.stage = '{stage}'
   ) ranked
   WHERE ranked.copy = 1
