@@ -19,8 +19,14 @@
 
 Two days are committed into one lake, so the second commit does what a nightly run does:
 its history merge reads the first day's instances.
+
+4. A lake's age (--age-days N, 0 to skip): N daily commits of a smaller snapshot
+   (--age-instances, --age-users) into a fresh lake, one `orglake bench-load` per day, with
+   each reported day's commit time, the commit process's peak RSS and one `latest_` query
+   (whole process) side by side: a commit whose cost grew with the lake's age shows here.
 """
 import argparse
+import datetime
 import json
 import os
 import pathlib
@@ -93,6 +99,37 @@ print(json.dumps({"seconds": best, "rows": len(rows)}))
 """
 
 
+AGE_QUERY = "SELECT state, count(*) AS n FROM latest_ec2_instances GROUP BY state ORDER BY n DESC"
+
+
+def age_series(args, env):
+    """Daily commits into one lake; a table row for each reported day."""
+    report_days = sorted({d for d in (1, 2, 10, 30, 90, 180, 365) if d <= args.age_days} | {args.age_days})
+    print(f"## A lake's age: {args.age_days} daily commits of {args.age_instances:,} instances, "
+          f"{args.age_users:,} users, {args.accounts:,} accounts\n")
+    print("| day | commit | of which transforms and lake Parquet | changes | CSV exports | peak RSS | latest_ query (whole process) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    with tempfile.TemporaryDirectory(prefix="orglake-age-") as tmp:
+        lake = pathlib.Path(tmp) / "lake"
+        for day in range(1, args.age_days + 1):
+            as_of = (datetime.date(2026, 1, 1) + datetime.timedelta(days=day - 1)).isoformat() + "T06:00:00Z"
+            _, rss, out = run_measured(
+                [args.orglake, "bench-load", "--instances", str(args.age_instances), "--users", str(args.age_users),
+                 "--org-accounts", str(args.accounts), "--warehouse", str(lake), "--as-of", as_of], env)
+            if day not in report_days:
+                continue
+            report = json.loads(out.strip().splitlines()[-1])
+            phases = dict(report["commit_phases"])
+            best = min(run_measured([args.orglake, "query", "--format", "json", "--warehouse", str(lake), AGE_QUERY], env)[0]
+                       for _ in range(args.repeat))
+            print(f"| {day} | {report['commit_seconds']:.2f} s | {phases.get('transforms and lake Parquet', 0):.2f} s | "
+                  f"{phases.get('changes', 0):.2f} s | {phases.get('CSV exports', 0):.2f} s | {rss:.0f} MiB | {best:.2f} s |",
+                  flush=True)
+            print(json.dumps({"bench": "age", "day": day, "commit_s": round(report["commit_seconds"], 3),
+                              "peak_rss_mib": round(rss), "latest_query_s": round(best, 3)}), file=sys.stderr)
+    print()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("orglake")
@@ -100,8 +137,16 @@ def main():
     parser.add_argument("--users", type=int, default=500_000)
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--age-days", type=int, default=30, help="daily commits of the age series (0: skip it)")
+    parser.add_argument("--age-instances", type=int, default=200_000)
+    parser.add_argument("--age-users", type=int, default=50_000)
+    parser.add_argument("--skip-snapshot", action="store_true", help="only the age series")
     args = parser.parse_args()
     env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_EC2_METADATA_DISABLED="true")
+    if args.age_days > 0:
+        age_series(args, env)
+    if args.skip_snapshot:
+        return
 
     with tempfile.TemporaryDirectory(prefix="orglake-load-") as tmp:
         lake = pathlib.Path(tmp) / "lake"
