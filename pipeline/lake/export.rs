@@ -44,9 +44,7 @@ pub fn exports() -> &'static [Export] {
                 let name = table.def.table.as_str();
                 let sql = crate::embedded::file(&format!("queries/exports/{name}.sql"))
                     .map(str::to_string)
-                    .unwrap_or_else(|| {
-                        format!("SELECT * FROM run_{name}")
-                    });
+                    .unwrap_or_else(|| format!("SELECT * FROM run_{name}"));
                 let file_name = sql
                     .lines()
                     .find_map(|l| l.strip_prefix("-- file_name: "))

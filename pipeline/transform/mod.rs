@@ -190,9 +190,10 @@ async fn register_previous(ctx: &SessionContext) -> Result<()> {
                     .ok_or_else(|| Error::Schema(format!("previous_runs has no {column} column")))?,
                 &arrow::datatypes::DataType::Utf8,
             )?;
-            let values = values.as_any().downcast_ref::<arrow::array::StringArray>().ok_or_else(|| {
-                Error::Schema(format!("previous_runs.{column} is not text"))
-            })?;
+            let values = values
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .ok_or_else(|| Error::Schema(format!("previous_runs.{column} is not text")))?;
             into.extend(values.iter().flatten().map(str::to_string));
         }
     }
@@ -207,8 +208,7 @@ async fn register_previous(ctx: &SessionContext) -> Result<()> {
             .in_list(in_list(&dates), false)
             .and(col("run_id").in_list(in_list(&run_ids), false))
     };
-    let template = embedded::file(PREVIOUS_ROWS)
-        .ok_or_else(|| Error::Schema(format!("{PREVIOUS_ROWS} is missing")))?;
+    let template = embedded::file(PREVIOUS_ROWS).ok_or_else(|| Error::Schema(format!("{PREVIOUS_ROWS} is missing")))?;
     for lake_table in crate::schema::all_tables()
         .iter()
         .filter(|t| t.file_schema.field_with_name("account_id").is_ok())
