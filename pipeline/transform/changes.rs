@@ -155,18 +155,33 @@ pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result
         _ => format!("CAST({side}.\"{name}\" AS VARCHAR)"),
     };
     let mut pairs = String::new();
-    let mut modified = String::new();
+    // One row per field, so that the join is computed once (a CTE referenced by one UNION
+    // branch per field is recomputed by each): the field list crossed with the joined rows,
+    // index -1 standing for added or removed.
+    let mut field_rows = String::from("(-1, '')");
+    let mut old_value = String::new();
+    let mut new_value = String::new();
+    let mut differs = String::new();
     for (i, (name, data_type)) in fields.iter().enumerate() {
         pairs.push_str(&format!(
             ",\n    {} AS new_{i}, {} AS old_{i}",
             text("c", name, data_type),
             text("p", name, data_type)
         ));
-        modified.push_str(&format!(
-            "\nUNION ALL\nSELECT account_id, entity_id, parent_id, region, 'modified', '{name}', old_{i}, new_{i}\n\
-             FROM joined WHERE now_present AND was_present AND old_{i} IS DISTINCT FROM new_{i}"
-        ));
+        field_rows.push_str(&format!(", ({i}, '{name}')"));
+        old_value.push_str(&format!(" WHEN {i} THEN j.old_{i}"));
+        new_value.push_str(&format!(" WHEN {i} THEN j.new_{i}"));
+        differs.push_str(&format!(" WHEN {i} THEN j.old_{i} IS DISTINCT FROM j.new_{i}"));
     }
+    let case = |branches: &str, otherwise: &str| match branches.is_empty() {
+        true => otherwise.to_string(),
+        false => format!("CASE f.i{branches} ELSE {otherwise} END"),
+    };
+    let (old_value, new_value) = (
+        case(&old_value, "CAST(NULL AS VARCHAR)"),
+        case(&new_value, "CAST(NULL AS VARCHAR)"),
+    );
+    let differs = case(&differs, "false");
     let columns = names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
     let one_per_key = |sql: &str| {
         format!(
@@ -186,15 +201,26 @@ pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result
          \x20 FROM (SELECT * FROM cur WHERE account_id IN (SELECT account_id FROM previous_runs)) c\n\
          \x20 FULL OUTER JOIN prev p ON c.account_id = p.account_id AND c.entity_id = p.entity_id\n\
          ),\n\
+         -- A removed entity of an account whose session failed is not a change: it was not seen.\n\
+         session_failed AS (\n\
+         \x20 SELECT DISTINCT account_id FROM run_account_status\n\
+         \x20 WHERE stage IN ('assume_role', 'identity') AND status <> 'ok'\n\
+         ),\n\
+         flagged AS (\n\
+         \x20 SELECT j.*, s.account_id IS NOT NULL AS session_failed\n\
+         \x20 FROM joined j LEFT JOIN session_failed s ON s.account_id = j.account_id\n\
+         ),\n\
          diff AS (\n\
-         SELECT account_id, entity_id, parent_id, region, 'added' AS change, CAST(NULL AS VARCHAR) AS field,\n\
-         \x20      CAST(NULL AS VARCHAR) AS old_value, CAST(NULL AS VARCHAR) AS new_value\n\
-         FROM joined WHERE now_present AND NOT was_present\n\
-         UNION ALL\n\
-         SELECT account_id, entity_id, parent_id, region, 'removed', NULL, NULL, NULL\n\
-         FROM joined WHERE was_present AND NOT now_present\n\
-         \x20 AND account_id NOT IN (SELECT account_id FROM run_account_status\n\
-         \x20                        WHERE stage IN ('assume_role', 'identity') AND status <> 'ok'){modified}\n\
+         SELECT j.account_id, j.entity_id, j.parent_id, j.region,\n\
+         \x20      CASE WHEN f.i >= 0 THEN 'modified' WHEN j.now_present THEN 'added' ELSE 'removed' END AS change,\n\
+         \x20      CASE WHEN f.i >= 0 THEN f.name END AS field,\n\
+         \x20      CASE WHEN f.i >= 0 THEN {old_value} END AS old_value,\n\
+         \x20      CASE WHEN f.i >= 0 THEN {new_value} END AS new_value\n\
+         FROM (VALUES {field_rows}) AS f(i, name)\n\
+         CROSS JOIN flagged j\n\
+         WHERE CASE WHEN f.i < 0\n\
+         \x20          THEN (j.now_present AND NOT j.was_present) OR (j.was_present AND NOT j.now_present AND NOT j.session_failed)\n\
+         \x20          ELSE j.now_present AND j.was_present AND {differs} END\n\
          )\n\
          SELECT d.account_id, '{entity}' AS entity_type, d.entity_id, d.parent_id, d.region, d.change, d.field,\n\
          \x20      d.old_value, d.new_value, pr.run_id AS previous_run_id, params.as_of AS detected_at, params.run_id AS run_id\n\
