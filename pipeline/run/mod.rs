@@ -503,7 +503,7 @@ pub async fn commit(
         suffix: run_id.rsplit('-').next().unwrap_or_default().to_string(),
     };
     let tagged = config.tagging().plan;
-    let exports = match write_run_exports(lake, &inputs, snapshot_date, &naming, tagged).await {
+    let exports = match write_run_exports(lake, run_id, snapshot_date, &naming, tagged).await {
         Ok(written) => written,
         Err(err) => {
             tracing::error!(error = %err, "could not write the CSV exports of the committed run; `orglake export` can write them from the lake");
@@ -529,15 +529,13 @@ pub async fn commit(
 /// it sees every file).
 async fn write_run_exports(
     lake: &Lake,
-    inputs: &RunInputs<'_>,
+    run_id: &str,
     snapshot_date: &str,
     naming: &ExportNaming,
     tagged: bool,
 ) -> Result<Vec<(String, String)>> {
-    let ctx = query::session(lake).await?;
-    transform::register_inputs(&ctx, inputs).await?;
     let tables: Vec<&str> = crate::schema::all_tables().iter().map(|t| t.name()).collect();
-    let ctx = transform::written_session(&ctx, lake, snapshot_date, inputs.run_id, &tables).await?;
+    let ctx = transform::run_rows_session(lake, snapshot_date, run_id, &tables)?;
     export::write_exports(&ctx, lake, snapshot_date, naming, |table| {
         tagged || table != "tag_actions"
     })

@@ -159,9 +159,6 @@ pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result
     // branch per field is recomputed by each): the field list crossed with the joined rows,
     // index -1 standing for added or removed.
     let mut field_rows = String::from("(-1, '')");
-    let mut old_value = String::new();
-    let mut new_value = String::new();
-    let mut differs = String::new();
     for (i, (name, data_type)) in fields.iter().enumerate() {
         pairs.push_str(&format!(
             ",\n    {} AS new_{i}, {} AS old_{i}",
@@ -169,19 +166,20 @@ pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result
             text("p", name, data_type)
         ));
         field_rows.push_str(&format!(", ({i}, '{name}')"));
-        old_value.push_str(&format!(" WHEN {i} THEN j.old_{i}"));
-        new_value.push_str(&format!(" WHEN {i} THEN j.new_{i}"));
-        differs.push_str(&format!(" WHEN {i} THEN j.old_{i} IS DISTINCT FROM j.new_{i}"));
     }
-    let case = |branches: &str, otherwise: &str| match branches.is_empty() {
+    // An expression chosen by the field index (`otherwise` for -1, or when there are none).
+    let by_field = |expression: &dyn Fn(usize) -> String, otherwise: &str| match fields.is_empty() {
         true => otherwise.to_string(),
-        false => format!("CASE f.i{branches} ELSE {otherwise} END"),
+        false => {
+            let branches: String = (0..fields.len())
+                .map(|i| format!(" WHEN {i} THEN {}", expression(i)))
+                .collect();
+            format!("CASE f.i{branches} ELSE {otherwise} END")
+        }
     };
-    let (old_value, new_value) = (
-        case(&old_value, "CAST(NULL AS VARCHAR)"),
-        case(&new_value, "CAST(NULL AS VARCHAR)"),
-    );
-    let differs = case(&differs, "false");
+    let old_value = by_field(&|i| format!("j.old_{i}"), "CAST(NULL AS VARCHAR)");
+    let new_value = by_field(&|i| format!("j.new_{i}"), "CAST(NULL AS VARCHAR)");
+    let differs = by_field(&|i| format!("j.old_{i} IS DISTINCT FROM j.new_{i}"), "false");
     let columns = names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
     let one_per_key = |sql: &str| {
         format!(
@@ -214,8 +212,7 @@ pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result
          SELECT j.account_id, j.entity_id, j.parent_id, j.region,\n\
          \x20      CASE WHEN f.i >= 0 THEN 'modified' WHEN j.now_present THEN 'added' ELSE 'removed' END AS change,\n\
          \x20      CASE WHEN f.i >= 0 THEN f.name END AS field,\n\
-         \x20      CASE WHEN f.i >= 0 THEN {old_value} END AS old_value,\n\
-         \x20      CASE WHEN f.i >= 0 THEN {new_value} END AS new_value\n\
+         \x20      {old_value} AS old_value, {new_value} AS new_value\n\
          FROM (VALUES {field_rows}) AS f(i, name)\n\
          CROSS JOIN flagged j\n\
          WHERE CASE WHEN f.i < 0\n\

@@ -130,21 +130,13 @@ pub async fn register_inputs(ctx: &SessionContext, inputs: &RunInputs<'_>) -> Re
 }
 
 /// A session over what this run has just written: `run_<table>` holds this run's rows of
-/// each of `tables` (its partition, its run id: a literal filter, so no other partition is
-/// listed or read), beside `run_params`. The findings read the merged credential report
-/// (seen and stale lines) this way instead of computing the merge once per check, and the
-/// CSV exports read their run's rows. It is a new session because a session
-/// keeps the file listings it has made, which predate these files.
-pub async fn written_session(
-    ctx: &SessionContext,
-    lake: &Lake,
-    snapshot_date: &str,
-    run_id: &str,
-    tables: &[&str],
-) -> Result<SessionContext> {
+/// each of `tables`, read back from the lake (its partition, its run id: a literal filter,
+/// so no other partition is listed or read). The CSV exports read their run's rows this
+/// way. It is a new session because a session keeps the file listings it has made, which
+/// predate these files.
+pub fn run_rows_session(lake: &Lake, snapshot_date: &str, run_id: &str, tables: &[&str]) -> Result<SessionContext> {
     let written = SessionContext::new();
     written.register_object_store(lake.store_url(), lake.store());
-    written.register_table("run_params", ctx.table_provider("run_params").await?)?;
     for name in tables {
         let rows = written
             .read_table(Arc::new(listing_table(lake, table(name)?)?))?
@@ -155,6 +147,21 @@ pub async fn written_session(
             )?;
         written.register_table(format!("run_{name}"), rows.into_view())?;
     }
+    Ok(written)
+}
+
+/// [`run_rows_session`] with `run_params` beside the rows: the findings read the merged
+/// credential report (seen and stale lines) this way instead of computing the merge once
+/// per check, and the changes compare this run's rows with the previous ones.
+async fn written_session(
+    ctx: &SessionContext,
+    lake: &Lake,
+    snapshot_date: &str,
+    run_id: &str,
+    tables: &[&str],
+) -> Result<SessionContext> {
+    let written = run_rows_session(lake, snapshot_date, run_id, tables)?;
+    written.register_table("run_params", ctx.table_provider("run_params").await?)?;
     Ok(written)
 }
 
