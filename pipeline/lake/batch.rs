@@ -1,17 +1,19 @@
 //! Rows to Arrow: serde-serializable row structs become record batches of a table's schema.
 //!
-//! Conversion goes through `arrow-json`'s serde decoder in strict mode, so a row struct
-//! that drifts from its schema file (a missing, extra or mistyped field) is an error
-//! rather than silently wrong data.
+//! The rows go straight into Arrow builders through `serde_arrow` (no JSON in between).
+//! `serde_arrow` is lenient: it ignores a field the schema lacks and fills a missing
+//! nullable column with nulls. So the first row of every batch is also decoded through
+//! `arrow-json`'s serde decoder in strict mode: a row struct that drifts from its schema
+//! file (a missing, extra or mistyped field) is an error rather than silently wrong data.
 
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
-use arrow::datatypes::Schema;
+use arrow::datatypes::{FieldRef, Schema, SchemaRef};
 use arrow::json::ReaderBuilder;
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::schema::Table;
 
 /// The column every table carries to say which run wrote a row.
@@ -20,21 +22,21 @@ pub const RUN_ID_COLUMN: &str = "run_id";
 /// Converts rows into one record batch with the table's file schema, filling `run_id`.
 pub fn rows_to_batch<T: Serialize>(table: &Table, run_id: &str, rows: &[T]) -> Result<RecordBatch> {
     let file_schema = table.file_schema.clone();
-    let row_fields: Vec<_> = file_schema
+    let row_fields: Vec<FieldRef> = file_schema
         .fields()
         .iter()
         .filter(|f| f.name() != RUN_ID_COLUMN)
         .cloned()
         .collect();
-    let row_schema = Arc::new(Schema::new(row_fields));
-    let mut decoder = ReaderBuilder::new(row_schema.clone())
-        .with_strict_mode(true)
-        .with_batch_size(rows.len().max(1))
-        .build_decoder()?;
-    decoder.serialize(rows)?;
-    let decoded = match decoder.flush()? {
-        Some(batch) => batch,
-        None => RecordBatch::new_empty(row_schema.clone()),
+    let row_schema = Arc::new(Schema::new(row_fields.clone()));
+    if let Some(first) = rows.first() {
+        check_against_schema(&row_schema, first)?;
+    }
+    let decoded = if rows.is_empty() {
+        RecordBatch::new_empty(row_schema.clone())
+    } else {
+        serde_arrow::to_record_batch(&row_fields, &rows)
+            .map_err(|e| Error::Schema(format!("rows of {} do not fit its schema: {e}", table.name())))?
     };
     let run_ids: ArrayRef = Arc::new(StringArray::from(vec![run_id; decoded.num_rows()]));
     let columns = file_schema
@@ -52,4 +54,91 @@ pub fn rows_to_batch<T: Serialize>(table: &Table, run_id: &str, rows: &[T]) -> R
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(RecordBatch::try_new(file_schema, columns)?)
+}
+
+/// Decodes one row through `arrow-json` in strict mode, which rejects a field the schema
+/// does not declare, a missing non-nullable column and a value of the wrong type.
+fn check_against_schema<T: Serialize>(row_schema: &SchemaRef, row: &T) -> Result<()> {
+    let mut decoder = ReaderBuilder::new(row_schema.clone())
+        .with_strict_mode(true)
+        .with_batch_size(1)
+        .build_decoder()?;
+    decoder.serialize(std::slice::from_ref(row))?;
+    decoder.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::table;
+    use serde_json::{Map, Value, json};
+
+    fn report_rows() -> Vec<Map<String, Value>> {
+        let golden = include_str!("../../tests/golden/credential_report.csv");
+        crate::sources::credential_report::parse("111111111111", None, golden.as_bytes())
+            .unwrap()
+            .rows
+    }
+
+    /// The batch `arrow-json` decodes from the same rows, for comparison.
+    fn through_arrow_json(table: &Table, rows: &[Map<String, Value>]) -> RecordBatch {
+        let mut decoder = ReaderBuilder::new(table.file_schema.clone())
+            .with_strict_mode(true)
+            .build_decoder()
+            .unwrap();
+        let with_run: Vec<_> = rows
+            .iter()
+            .map(|row| {
+                let mut row = row.clone();
+                row.insert(RUN_ID_COLUMN.into(), json!("run"));
+                row
+            })
+            .collect();
+        decoder.serialize(&with_run).unwrap();
+        decoder.flush().unwrap().unwrap()
+    }
+
+    #[test]
+    fn rows_become_the_same_batch_as_through_strict_arrow_json() {
+        let table = table("iam_credential_report_extracted").unwrap();
+        let rows = report_rows();
+        let batch = rows_to_batch(table, "run", &rows).unwrap();
+        assert_eq!(batch, through_arrow_json(table, &rows));
+    }
+
+    #[test]
+    fn a_row_that_drifts_from_its_schema_is_an_error() {
+        let table = table("iam_credential_report_extracted").unwrap();
+        let mut extra = report_rows();
+        extra[0].insert("not_a_column".into(), json!("x"));
+        assert!(rows_to_batch(table, "run", &extra).is_err(), "an undeclared field");
+        let mut mistyped = report_rows();
+        mistyped[0].insert("mfa_active".into(), json!("yes"));
+        assert!(
+            rows_to_batch(table, "run", &mistyped).is_err(),
+            "a string in a boolean column"
+        );
+        let mut missing = report_rows();
+        missing[0].remove("user");
+        assert!(
+            rows_to_batch(table, "run", &missing).is_err(),
+            "a missing non-nullable column"
+        );
+    }
+
+    #[test]
+    fn a_later_row_of_the_wrong_type_is_still_an_error() {
+        let table = table("iam_credential_report_extracted").unwrap();
+        let mut rows = report_rows();
+        rows[2].insert("mfa_active".into(), json!({"not": "a boolean"}));
+        assert!(rows_to_batch(table, "run", &rows).is_err());
+    }
+
+    #[test]
+    fn no_rows_is_an_empty_batch_of_the_file_schema() {
+        let table = table("iam_credential_report_extracted").unwrap();
+        let batch = rows_to_batch::<Map<String, Value>>(table, "run", &[]).unwrap();
+        assert_eq!((batch.num_rows(), batch.schema()), (0, table.file_schema.clone()));
+    }
 }
