@@ -47,13 +47,17 @@ impl Sink {
     /// Converts rows to batches of the table's schema and sends them.
     pub async fn send<T: Serialize>(&self, rows: &[T]) -> Result<()> {
         for chunk in rows.chunks(ROWS_PER_BATCH) {
-            let batch = rows_to_batch(self.table, &self.run_id, chunk)?;
-            self.tx
-                .send(batch)
-                .await
-                .map_err(|_| Error::lake(self.table.name(), "the table writer stopped"))?;
+            self.send_batch(rows_to_batch(self.table, &self.run_id, chunk)?).await?;
         }
         Ok(())
+    }
+
+    /// Sends a batch already in the table's file schema.
+    pub async fn send_batch(&self, batch: arrow::array::RecordBatch) -> Result<()> {
+        self.tx
+            .send(batch)
+            .await
+            .map_err(|_| Error::lake(self.table.name(), "the table writer stopped"))
     }
 }
 

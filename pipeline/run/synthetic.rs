@@ -14,10 +14,13 @@ use serde_json::{Map, Value, json};
 use crate::config::Config;
 use crate::discover::AccountRecord;
 use crate::error::{Error, Result};
+use crate::lake::batch::rows_to_batch;
 use crate::lake::sink::{self, ROWS_PER_BATCH};
 use crate::lake::{Lake, S3Options};
 use crate::run::{Committed, Extracted, commit, new_run_id, open_staging, staging_sink};
 use crate::schema::table;
+use crate::sources::ec2::{ImageRow, InstanceRow};
+use crate::sources::iam_users::{AccessKey, SigningCertificate, UserRow};
 use crate::status::{StageOutcome, status};
 
 /// Regions the synthetic instances are spread over.
@@ -45,11 +48,27 @@ pub struct LoadReport {
     /// Seconds to commit: the DataFusion transforms, the lake's Parquet, the CSV exports
     /// and the manifest.
     pub commit_seconds: f64,
+    /// Rows -> Arrow per staging table, apart from generating the rows and writing Parquet:
+    /// the conversion every extracted row goes through.
+    pub to_arrow: Vec<ToArrow>,
     /// Seconds of each phase of the commit.
     pub commit_phases: Vec<(&'static str, f64)>,
     /// Rows written per table.
     pub table_rows: BTreeMap<String, u64>,
     /// Input rows (instances + users + report lines) committed per second.
+    pub rows_per_second: f64,
+}
+
+/// How fast one staging table's rows became record batches.
+#[derive(Debug, Serialize)]
+pub struct ToArrow {
+    /// The staging table.
+    pub table: &'static str,
+    /// Rows converted.
+    pub rows: usize,
+    /// Seconds spent in [`rows_to_batch`], on one core.
+    pub seconds: f64,
+    /// `rows / seconds`.
     pub rows_per_second: f64,
 }
 
@@ -101,26 +120,25 @@ pub async fn bench_load(config: &Config, size: SyntheticSize) -> Result<LoadRepo
     let clock = Instant::now();
     let accounts: Vec<AccountRecord> = (0..size.accounts).map(account).collect();
     let generator = Generator { as_of, size };
-    stage(&staging, "ec2_instances_extracted", &run_id, size.instances, |i| {
-        generator.instance(i)
-    })
-    .await?;
-    stage(
-        &staging,
-        "ec2_images_extracted",
-        &run_id,
-        size.accounts * REGIONS.len() * IMAGES_PER_REGION,
-        |i| generator.image(i),
-    )
-    .await?;
-    stage(&staging, "iam_users_extracted", &run_id, size.users, |i| {
-        generator.user(i)
-    })
-    .await?;
-    stage(&staging, "iam_credential_report_extracted", &run_id, size.users, |i| {
-        generator.report_line(i)
-    })
-    .await?;
+    let images = size.accounts * REGIONS.len() * IMAGES_PER_REGION;
+    let to_arrow = vec![
+        stage(&staging, "ec2_instances_extracted", &run_id, size.instances, |i| {
+            generator.instance(i)
+        })
+        .await?,
+        stage(&staging, "ec2_images_extracted", &run_id, images, |i| {
+            generator.image(i)
+        })
+        .await?,
+        stage(&staging, "iam_users_extracted", &run_id, size.users, |i| {
+            generator.user(i)
+        })
+        .await?,
+        stage(&staging, "iam_credential_report_extracted", &run_id, size.users, |i| {
+            generator.report_line(i)
+        })
+        .await?,
+    ];
     let outcomes = outcomes(&accounts, started_at);
     let stage_seconds = clock.elapsed().as_secs_f64();
 
@@ -140,30 +158,44 @@ pub async fn bench_load(config: &Config, size: SyntheticSize) -> Result<LoadRepo
     Ok(LoadReport {
         stage_seconds,
         commit_seconds,
+        to_arrow,
         commit_phases: phases,
         table_rows,
         rows_per_second: (size.instances + 2 * size.users) as f64 / commit_seconds,
     })
 }
 
-/// Streams `count` generated rows into a staging table through its sink, batch by batch.
-async fn stage(
+/// Streams `count` generated rows into a staging table through its sink, batch by batch,
+/// and times their conversion to Arrow (the rows are made first, the Parquet is written by
+/// the sink's task: neither is counted).
+async fn stage<T: Serialize>(
     staging: &Lake,
-    name: &str,
+    name: &'static str,
     run_id: &str,
     count: usize,
-    row: impl Fn(usize) -> Map<String, Value>,
-) -> Result<u64> {
+    row: impl Fn(usize) -> T,
+) -> Result<ToArrow> {
+    let staged = table(name)?;
     let (sink, task) = staging_sink(staging, name, run_id)?;
+    let mut seconds = 0.0;
     let mut start = 0;
     while start < count {
         let end = (start + ROWS_PER_BATCH).min(count);
-        let rows: Vec<Map<String, Value>> = (start..end).map(&row).collect();
-        sink.send(&rows).await?;
+        let rows: Vec<T> = (start..end).map(&row).collect();
+        let clock = Instant::now();
+        let batch = rows_to_batch(staged, run_id, &rows)?;
+        seconds += clock.elapsed().as_secs_f64();
+        sink.send_batch(batch).await?;
         start = end;
     }
     drop(sink);
-    sink::join(task).await
+    sink::join(task).await?;
+    Ok(ToArrow {
+        table: name,
+        rows: count,
+        seconds,
+        rows_per_second: count as f64 / seconds.max(f64::EPSILON),
+    })
 }
 
 fn account_id(index: usize) -> String {
@@ -272,7 +304,16 @@ impl Generator {
         i % self.size.accounts
     }
 
-    fn instance(&self, i: usize) -> Map<String, Value> {
+    fn at(&self, hours_ago: usize) -> Option<DateTime<Utc>> {
+        Some(self.as_of - Duration::hours(hours_ago as i64))
+    }
+
+    /// A plausible value of a nullable text column.
+    fn text(name: &str, i: usize) -> Option<String> {
+        Some(format!("{name}-{}", i % 97))
+    }
+
+    fn instance(&self, i: usize) -> InstanceRow {
         let account = self.account_of(i);
         let region = REGIONS[(i / self.size.accounts) % REGIONS.len()];
         let state = match i % 20 {
@@ -280,56 +321,122 @@ impl Generator {
             1 | 2 => "stopped",
             _ => "running",
         };
-        let terminated = (state == "terminated").then(|| self.time(24 * (i % 30)));
         let owner = format!("team{}@example.com", account % 50);
-        self.row(
-            "ec2_instances_extracted",
-            i,
-            json!({
-                "account_id": account_id(account),
-                "region": region,
-                "availability_zone": format!("{region}a"),
-                "instance_id": format!("i-{i:017x}"),
-                "state": state,
-                "terminated_at": terminated,
-                "image_id": format!("ami-{:017x}", i % IMAGES_PER_REGION),
-                "tags": {"Name": format!("app-{}", i % 1000), "owner": owner},
-                "owner_tag": owner,
-                "name_tag": format!("app-{}", i % 1000),
-                "lifecycle": Value::Null,
-                "platform": Value::Null,
-            }),
-        )
+        let name = format!("app-{}", i % 1000);
+        let text = |column: &str| Self::text(column, i);
+        InstanceRow {
+            account_id: account_id(account),
+            region: region.to_string(),
+            availability_zone: Some(format!("{region}a")),
+            instance_id: format!("i-{i:017x}"),
+            instance_type: text("instance_type"),
+            state: Some(state.to_string()),
+            state_reason: text("state_reason"),
+            state_transition_reason: text("state_transition_reason"),
+            state_transition_time: self.at(i % 5000),
+            launch_time: self.at(i % 5000),
+            terminated_at: (state == "terminated").then(|| self.at(24 * (i % 30))).flatten(),
+            image_id: Some(format!("ami-{:017x}", i % IMAGES_PER_REGION)),
+            platform: None,
+            platform_details: text("platform_details"),
+            architecture: text("architecture"),
+            vpc_id: text("vpc_id"),
+            subnet_id: text("subnet_id"),
+            private_ip: text("private_ip"),
+            public_ip: text("public_ip"),
+            private_dns: text("private_dns"),
+            public_dns: text("public_dns"),
+            key_name: text("key_name"),
+            iam_instance_profile_arn: text("iam_instance_profile_arn"),
+            security_group_ids: vec![format!("sg-{}", i % 97), format!("sg-{}", (i + 1) % 97)],
+            security_group_names: vec![format!("group-{}", i % 97), format!("group-{}", (i + 1) % 97)],
+            root_device_type: text("root_device_type"),
+            root_device_name: text("root_device_name"),
+            monitoring_state: text("monitoring_state"),
+            lifecycle: None,
+            tenancy: text("tenancy"),
+            tags: [("Name".to_string(), name.clone()), ("owner".to_string(), owner.clone())].into(),
+            owner_tag: Some(owner),
+            owner_tag_key: Some("owner".into()),
+            name_tag: Some(name),
+        }
     }
 
-    fn image(&self, i: usize) -> Map<String, Value> {
+    fn image(&self, i: usize) -> ImageRow {
         let per_account = REGIONS.len() * IMAGES_PER_REGION;
         let (account, rest) = (i / per_account, i % per_account);
-        self.row(
-            "ec2_images_extracted",
-            i,
-            json!({
-                "account_id": account_id(account),
-                "region": REGIONS[rest / IMAGES_PER_REGION],
-                "image_id": format!("ami-{:017x}", rest % IMAGES_PER_REGION),
-                "deprecation_time": Value::Null,
-            }),
-        )
+        let text = |column: &str| Self::text(column, i);
+        ImageRow {
+            account_id: account_id(account),
+            region: REGIONS[rest / IMAGES_PER_REGION].to_string(),
+            image_id: format!("ami-{:017x}", rest % IMAGES_PER_REGION),
+            name: text("name"),
+            description: text("description"),
+            owner_id: text("owner_id"),
+            owner_alias: text("owner_alias"),
+            platform_details: text("platform_details"),
+            architecture: text("architecture"),
+            image_type: text("image_type"),
+            state: text("state"),
+            creation_date: self.at(i % 5000),
+            deprecation_time: None,
+            public: Some(i % 3 == 0),
+            root_device_type: text("root_device_type"),
+            tags: [
+                ("team".to_string(), format!("t{}", i % 13)),
+                ("env".to_string(), "prod".to_string()),
+            ]
+            .into(),
+        }
     }
 
-    fn user(&self, i: usize) -> Map<String, Value> {
+    fn user(&self, i: usize) -> UserRow {
         let account = self.account_of(i);
         let name = format!("user-{i}");
-        self.row(
-            "iam_users_extracted",
-            i,
-            json!({
-                "account_id": account_id(account),
-                "user_name": name,
-                "arn": format!("arn:aws:iam::{}:user/{name}", account_id(account)),
-                "detail_error": Value::Null,
-            }),
-        )
+        let text = |column: &str| Self::text(column, i);
+        let key = |n: usize| AccessKey {
+            access_key_id: format!("AKIA{:016}", i * 2 + n),
+            status: Some("Active".into()),
+            created_at: self.at(24 * (i % 200)),
+            age_days: Some((i % 200) as i64),
+            last_used_at: self.at(i % 5000),
+            last_used_service: text("last_used_service"),
+            last_used_region: text("last_used_region"),
+        };
+        UserRow {
+            account_id: account_id(account),
+            account_alias: text("account_alias"),
+            arn: Some(format!("arn:aws:iam::{}:user/{name}", account_id(account))),
+            user_name: name,
+            user_id: text("user_id"),
+            path: Some("/".into()),
+            tags: [
+                ("team".to_string(), format!("t{}", i % 13)),
+                ("env".to_string(), "prod".to_string()),
+            ]
+            .into(),
+            groups: vec![format!("group-{}", i % 97), format!("group-{}", (i + 1) % 97)],
+            created_at: self.at(i % 5000),
+            age_days: Some((i % 400) as i64),
+            mfa_enabled: Some(i % 3 == 0),
+            mfa_device_count: Some((i % 2) as i64),
+            console_access: Some(i % 2 == 0),
+            password_created_at: self.at(i % 5000),
+            password_age_days: Some((i % 400) as i64),
+            password_last_used: self.at(i % 5000),
+            last_activity: self.at(i % 5000),
+            access_keys: Some(vec![key(0), key(1)]),
+            active_key_id: Some(format!("AKIA{:016}", i * 2)),
+            active_key_age_days: Some((i % 200) as i64),
+            active_key_last_used_at: self.at(i % 5000),
+            active_key_count: Some(2),
+            signing_certificates: Some(vec![SigningCertificate {
+                certificate_id: format!("cert-{i}"),
+                status: Some("Active".into()),
+                uploaded_at: self.at(i % 5000),
+            }]),
+            detail_error: None,
+        }
     }
 
     fn report_line(&self, i: usize) -> Map<String, Value> {

@@ -13,6 +13,7 @@ use crate::aws::tags::{tag_entry, tag_value};
 use crate::aws::{AwsContext, ec2_client};
 pub use crate::config::sources::Ec2Settings;
 use crate::error::Result;
+use crate::lake::batch::micros;
 use crate::lake::sink::Sink;
 use crate::sources::regions::{RegionRows, RegionScope, each_region};
 use crate::sources::to_utc;
@@ -39,61 +40,66 @@ pub struct Ec2Sinks {
 /// One row of `ec2_instances_extracted`.
 #[derive(Debug, Serialize)]
 pub struct InstanceRow {
-    account_id: String,
-    region: String,
-    availability_zone: Option<String>,
-    instance_id: String,
-    instance_type: Option<String>,
-    state: Option<String>,
-    state_reason: Option<String>,
-    state_transition_reason: Option<String>,
-    state_transition_time: Option<DateTime<Utc>>,
-    launch_time: Option<DateTime<Utc>>,
-    terminated_at: Option<DateTime<Utc>>,
-    image_id: Option<String>,
-    platform: Option<String>,
-    platform_details: Option<String>,
-    architecture: Option<String>,
-    vpc_id: Option<String>,
-    subnet_id: Option<String>,
-    private_ip: Option<String>,
-    public_ip: Option<String>,
-    private_dns: Option<String>,
-    public_dns: Option<String>,
-    key_name: Option<String>,
-    iam_instance_profile_arn: Option<String>,
-    security_group_ids: Vec<String>,
-    security_group_names: Vec<String>,
-    root_device_type: Option<String>,
-    root_device_name: Option<String>,
-    monitoring_state: Option<String>,
-    lifecycle: Option<String>,
-    tenancy: Option<String>,
-    tags: BTreeMap<String, String>,
-    owner_tag: Option<String>,
-    owner_tag_key: Option<String>,
-    name_tag: Option<String>,
+    pub(crate) account_id: String,
+    pub(crate) region: String,
+    pub(crate) availability_zone: Option<String>,
+    pub(crate) instance_id: String,
+    pub(crate) instance_type: Option<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) state_reason: Option<String>,
+    pub(crate) state_transition_reason: Option<String>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) state_transition_time: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) launch_time: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) terminated_at: Option<DateTime<Utc>>,
+    pub(crate) image_id: Option<String>,
+    pub(crate) platform: Option<String>,
+    pub(crate) platform_details: Option<String>,
+    pub(crate) architecture: Option<String>,
+    pub(crate) vpc_id: Option<String>,
+    pub(crate) subnet_id: Option<String>,
+    pub(crate) private_ip: Option<String>,
+    pub(crate) public_ip: Option<String>,
+    pub(crate) private_dns: Option<String>,
+    pub(crate) public_dns: Option<String>,
+    pub(crate) key_name: Option<String>,
+    pub(crate) iam_instance_profile_arn: Option<String>,
+    pub(crate) security_group_ids: Vec<String>,
+    pub(crate) security_group_names: Vec<String>,
+    pub(crate) root_device_type: Option<String>,
+    pub(crate) root_device_name: Option<String>,
+    pub(crate) monitoring_state: Option<String>,
+    pub(crate) lifecycle: Option<String>,
+    pub(crate) tenancy: Option<String>,
+    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) owner_tag: Option<String>,
+    pub(crate) owner_tag_key: Option<String>,
+    pub(crate) name_tag: Option<String>,
 }
 
 /// One row of `ec2_images_extracted`.
 #[derive(Debug, Serialize)]
 pub struct ImageRow {
-    account_id: String,
-    region: String,
-    image_id: String,
-    name: Option<String>,
-    description: Option<String>,
-    owner_id: Option<String>,
-    owner_alias: Option<String>,
-    platform_details: Option<String>,
-    architecture: Option<String>,
-    image_type: Option<String>,
-    state: Option<String>,
-    creation_date: Option<DateTime<Utc>>,
-    deprecation_time: Option<DateTime<Utc>>,
-    public: Option<bool>,
-    root_device_type: Option<String>,
-    tags: BTreeMap<String, String>,
+    pub(crate) account_id: String,
+    pub(crate) region: String,
+    pub(crate) image_id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) owner_id: Option<String>,
+    pub(crate) owner_alias: Option<String>,
+    pub(crate) platform_details: Option<String>,
+    pub(crate) architecture: Option<String>,
+    pub(crate) image_type: Option<String>,
+    pub(crate) state: Option<String>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) creation_date: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) deprecation_time: Option<DateTime<Utc>>,
+    pub(crate) public: Option<bool>,
+    pub(crate) root_device_type: Option<String>,
+    pub(crate) tags: BTreeMap<String, String>,
 }
 
 /// The EC2 source: instances and images of every scanned region.

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::aws::AwsContext;
 pub use crate::config::sources::IamSettings;
 use crate::error::{Error, Result};
+use crate::lake::batch::micros;
 use crate::lake::sink::Sink;
 use crate::sources::to_utc;
 use crate::status::{StageOutcome, status};
@@ -27,50 +28,58 @@ pub const STAGE: &str = "iam_users";
 /// One access key of a user.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct AccessKey {
-    access_key_id: String,
-    status: Option<String>,
-    created_at: Option<DateTime<Utc>>,
-    age_days: Option<i64>,
-    last_used_at: Option<DateTime<Utc>>,
-    last_used_service: Option<String>,
-    last_used_region: Option<String>,
+    pub(crate) access_key_id: String,
+    pub(crate) status: Option<String>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) created_at: Option<DateTime<Utc>>,
+    pub(crate) age_days: Option<i64>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) last_used_at: Option<DateTime<Utc>>,
+    pub(crate) last_used_service: Option<String>,
+    pub(crate) last_used_region: Option<String>,
 }
 
 /// One signing certificate of a user.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SigningCertificate {
-    certificate_id: String,
-    status: Option<String>,
-    uploaded_at: Option<DateTime<Utc>>,
+    pub(crate) certificate_id: String,
+    pub(crate) status: Option<String>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) uploaded_at: Option<DateTime<Utc>>,
 }
 
 /// One row of `iam_users_extracted` (and `iam_users`).
 #[derive(Debug, Clone, Serialize)]
 pub struct UserRow {
-    account_id: String,
-    account_alias: Option<String>,
-    user_name: String,
-    user_id: Option<String>,
-    arn: Option<String>,
-    path: Option<String>,
-    tags: BTreeMap<String, String>,
-    groups: Vec<String>,
-    created_at: Option<DateTime<Utc>>,
-    age_days: Option<i64>,
-    mfa_enabled: Option<bool>,
-    mfa_device_count: Option<i64>,
-    console_access: Option<bool>,
-    password_created_at: Option<DateTime<Utc>>,
-    password_age_days: Option<i64>,
-    password_last_used: Option<DateTime<Utc>>,
-    last_activity: Option<DateTime<Utc>>,
-    access_keys: Option<Vec<AccessKey>>,
-    active_key_id: Option<String>,
-    active_key_age_days: Option<i64>,
-    active_key_last_used_at: Option<DateTime<Utc>>,
-    active_key_count: Option<i64>,
-    signing_certificates: Option<Vec<SigningCertificate>>,
-    detail_error: Option<String>,
+    pub(crate) account_id: String,
+    pub(crate) account_alias: Option<String>,
+    pub(crate) user_name: String,
+    pub(crate) user_id: Option<String>,
+    pub(crate) arn: Option<String>,
+    pub(crate) path: Option<String>,
+    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) groups: Vec<String>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) created_at: Option<DateTime<Utc>>,
+    pub(crate) age_days: Option<i64>,
+    pub(crate) mfa_enabled: Option<bool>,
+    pub(crate) mfa_device_count: Option<i64>,
+    pub(crate) console_access: Option<bool>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) password_created_at: Option<DateTime<Utc>>,
+    pub(crate) password_age_days: Option<i64>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) password_last_used: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) last_activity: Option<DateTime<Utc>>,
+    pub(crate) access_keys: Option<Vec<AccessKey>>,
+    pub(crate) active_key_id: Option<String>,
+    pub(crate) active_key_age_days: Option<i64>,
+    #[serde(serialize_with = "micros")]
+    pub(crate) active_key_last_used_at: Option<DateTime<Utc>>,
+    pub(crate) active_key_count: Option<i64>,
+    pub(crate) signing_certificates: Option<Vec<SigningCertificate>>,
+    pub(crate) detail_error: Option<String>,
 }
 
 /// Users of one account whose details are read at once: IAM's request limits are low,
