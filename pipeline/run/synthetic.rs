@@ -19,6 +19,7 @@ use crate::lake::sink::{self, ROWS_PER_BATCH};
 use crate::lake::{Lake, S3Options};
 use crate::run::{Committed, Extracted, commit, new_run_id, open_staging, staging_sink};
 use crate::schema::table;
+use crate::sources::credential_report::ReportLine;
 use crate::sources::ec2::{ImageRow, InstanceRow};
 use crate::sources::iam_users::{AccessKey, SigningCertificate, UserRow};
 use crate::status::{StageOutcome, status};
@@ -264,7 +265,7 @@ struct Generator {
 
 impl Generator {
     fn time(&self, hours_ago: usize) -> Value {
-        Value::String((self.as_of - Duration::hours(hours_ago as i64)).to_rfc3339())
+        Value::from((self.as_of - Duration::hours(hours_ago as i64)).timestamp_micros())
     }
 
     /// A row of `table` with every column filled generically, then `fixed` on top.
@@ -439,10 +440,11 @@ impl Generator {
         }
     }
 
-    fn report_line(&self, i: usize) -> Map<String, Value> {
+    /// A report line as `parse` makes it.
+    fn report_line(&self, i: usize) -> ReportLine {
         let account = self.account_of(i);
         let name = format!("user-{i}");
-        self.row(
+        let columns = self.row(
             "iam_credential_report_extracted",
             i,
             json!({
@@ -458,6 +460,11 @@ impl Generator {
                 "special_values": {},
                 "extra_columns": {},
             }),
-        )
+        );
+        let mut line = ReportLine::default();
+        for (column, value) in columns {
+            line.set(&column, value);
+        }
+        line
     }
 }

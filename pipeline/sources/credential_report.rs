@@ -13,7 +13,7 @@ use arrow::datatypes::DataType;
 use aws_config::SdkConfig;
 use aws_sdk_iam::types::ReportStateType;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::aws::AwsContext;
 pub use crate::config::sources::ReportSettings;
@@ -222,10 +222,84 @@ fn poll_limit(polls: u32, last: &str) -> Error {
 /// Parsed rows of one report, ready for `rows_to_batch` on `iam_credential_report`.
 #[derive(Debug, Default)]
 pub struct Parsed {
-    /// One JSON object per report line, keyed by table column.
-    pub rows: Vec<Map<String, Value>>,
+    /// One line per report line, a value per table column.
+    pub rows: Vec<ReportLine>,
     /// Cells that were neither a valid value nor a known special value (kept raw, counted).
     pub unreadable_cells: usize,
+}
+
+/// One parsed report line: a value for every column of `iam_credential_report_extracted`
+/// (but `run_id`), in the schema's order. It serializes as a struct of those columns, so
+/// rows reach Arrow without a map lookup per cell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportLine {
+    values: Vec<Value>,
+}
+
+/// The columns of a report line: the staging table's, but `run_id`.
+fn line_columns() -> &'static [&'static str] {
+    static COLUMNS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        let table = table("iam_credential_report_extracted").expect("the credential report schema is compiled in");
+        table
+            .file_schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .filter(|name| *name != crate::lake::batch::RUN_ID_COLUMN)
+            .collect()
+    })
+}
+
+impl Default for ReportLine {
+    fn default() -> Self {
+        ReportLine {
+            values: vec![Value::Null; line_columns().len()],
+        }
+    }
+}
+
+impl ReportLine {
+    /// The value of `column`; `None` when the table has no such column.
+    pub fn get(&self, column: &str) -> Option<&Value> {
+        line_columns()
+            .iter()
+            .position(|c| *c == column)
+            .map(|i| &self.values[i])
+    }
+
+    /// Sets `column`, which must be a column of the table (a programming error otherwise).
+    pub(crate) fn set(&mut self, column: &str, value: Value) {
+        let index = line_columns().iter().position(|c| *c == column);
+        debug_assert!(index.is_some(), "{column} is not a credential report column");
+        if let Some(index) = index {
+            self.values[index] = value;
+        }
+    }
+}
+
+impl std::ops::Index<&str> for ReportLine {
+    type Output = Value;
+
+    /// The value of `column`, null for a column the table does not have (as `Value` does).
+    fn index(&self, column: &str) -> &Value {
+        self.get(column).unwrap_or(&Value::Null)
+    }
+}
+
+impl serde::Serialize for ReportLine {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut line = serializer.serialize_struct("ReportLine", self.values.len())?;
+        for (column, value) in line_columns().iter().zip(&self.values) {
+            match value.as_i64() {
+                // serde_json writes a positive number as u64; a timestamp column takes i64.
+                Some(micros) => line.serialize_field(column, &micros)?,
+                None => line.serialize_field(column, value)?,
+            }
+        }
+        line.end()
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -235,20 +309,22 @@ enum Kind {
     Time,
 }
 
-fn report_columns() -> Vec<(String, Kind)> {
+/// The report columns the table knows, each with its index among the line's columns and
+/// how its cells are read.
+fn report_columns() -> Vec<(&'static str, usize, Kind)> {
     let table = table("iam_credential_report_extracted").expect("the credential report schema is compiled in");
-    table
-        .file_schema
-        .fields()
+    line_columns()
         .iter()
-        .filter(|f| !DERIVED_COLUMNS.contains(&f.name().as_str()))
-        .map(|f| {
-            let kind = match f.data_type() {
+        .enumerate()
+        .filter(|(_, name)| !DERIVED_COLUMNS.contains(name))
+        .map(|(index, name)| {
+            let field = table.file_schema.field_with_name(name).expect("a column of the table");
+            let kind = match field.data_type() {
                 DataType::Boolean => Kind::Bool,
                 DataType::Timestamp(..) => Kind::Time,
                 _ => Kind::Text,
             };
-            (f.name().clone(), kind)
+            (*name, index, kind)
         })
         .collect()
 }
@@ -269,14 +345,23 @@ pub fn parse(
             headers.iter().collect::<Vec<_>>()
         ));
     }
+    let header_columns: Vec<Option<(usize, Kind)>> = headers
+        .iter()
+        .map(|header| {
+            known
+                .iter()
+                .find(|(name, _, _)| *name == header)
+                .map(|(_, index, kind)| (*index, *kind))
+        })
+        .collect();
     let mut parsed = Parsed::default();
     for (line, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("line {}: {e}", line + 2))?;
-        let mut row = Map::new();
+        let mut row = ReportLine::default();
         let mut special = BTreeMap::new();
         let mut extra = BTreeMap::new();
-        for (name, cell) in headers.iter().zip(record.iter()) {
-            let Some((_, kind)) = known.iter().find(|(k, _)| k == name) else {
+        for ((name, cell), column) in headers.iter().zip(record.iter()).zip(&header_columns) {
+            let Some((index, kind)) = *column else {
                 extra.insert(name.to_string(), cell.to_string());
                 continue;
             };
@@ -289,29 +374,26 @@ pub fn parse(
                     (Kind::Bool, "true" | "TRUE" | "True") => Value::Bool(true),
                     (Kind::Bool, "false" | "FALSE" | "False") => Value::Bool(false),
                     (Kind::Time, _) => match DateTime::parse_from_rfc3339(cell) {
-                        Ok(t) => Value::String(t.with_timezone(&Utc).to_rfc3339()),
+                        Ok(t) => Value::from(t.with_timezone(&Utc).timestamp_micros()),
                         Err(_) => unreadable(&mut parsed, &mut special, name, cell),
                     },
                     (Kind::Bool, _) => unreadable(&mut parsed, &mut special, name, cell),
                 }
             };
-            row.insert(name.to_string(), value);
+            row.values[index] = value;
         }
-        for (name, _) in &known {
-            row.entry(name.clone()).or_insert(Value::Null);
-        }
-        let user = row.get("user").and_then(Value::as_str).unwrap_or_default().to_string();
+        let user = row["user"].as_str().unwrap_or_default().to_string();
         if user.is_empty() {
             return Err(format!("line {}: empty user", line + 2));
         }
-        row.insert("account_id".into(), Value::String(account_id.to_string()));
-        row.insert("is_root".into(), Value::Bool(user == ROOT_USER));
-        row.insert("special_values".into(), serde_json::to_value(special).expect("map"));
-        row.insert("extra_columns".into(), serde_json::to_value(extra).expect("map"));
-        row.insert(
-            "report_generated_at".into(),
+        row.set("account_id", Value::String(account_id.to_string()));
+        row.set("is_root", Value::Bool(user == ROOT_USER));
+        row.set("special_values", serde_json::to_value(special).expect("map"));
+        row.set("extra_columns", serde_json::to_value(extra).expect("map"));
+        row.set(
+            "report_generated_at",
             generated_at
-                .map(|t| Value::String(t.to_rfc3339()))
+                .map(|t| Value::from(t.timestamp_micros()))
                 .unwrap_or(Value::Null),
         );
         parsed.rows.push(row);
@@ -344,7 +426,12 @@ mod tests {
         assert_eq!(root["special_values"]["password_enabled"], "not_supported");
         assert_eq!(root["access_key_1_active"], true, "root with an active access key");
         let alice = &parsed.rows[1];
-        assert_eq!(alice["password_last_used"], "2026-11-20T08:15:00+00:00");
+        let used = DateTime::parse_from_rfc3339("2026-11-20T08:15:00Z").unwrap();
+        assert_eq!(
+            alice["password_last_used"],
+            used.timestamp_micros(),
+            "times are kept as microseconds, the unit of the column"
+        );
         assert_eq!(alice["mfa_active"], false);
         assert_eq!(
             alice["extra_columns"]["access_key_3_active"], "false",
@@ -518,7 +605,10 @@ mod properties {
     /// A report: the real columns (or some of them), maybe a column AWS added later, and
     /// rows of any cells.
     fn report() -> impl Strategy<Value = (Vec<String>, Vec<Vec<String>>)> {
-        let known: Vec<String> = report_columns().into_iter().map(|(name, _)| name).collect();
+        let known: Vec<String> = report_columns()
+            .into_iter()
+            .map(|(name, _, _)| name.to_string())
+            .collect();
         (
             proptest::sample::subsequence(known.clone(), 1..=known.len()),
             any::<bool>(),
