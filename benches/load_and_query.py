@@ -20,6 +20,9 @@
 Two days are committed into one lake, so the second commit does what a nightly run does:
 its history merge reads the first day's instances.
 
+   Rows -> Arrow per staging table (the conversion every extracted row goes through), and
+   the CSV exports next to DuckDB's `COPY ... TO` of the same day's lake rows.
+
 4. A lake's age (--age-days N, 0 to skip): N daily commits of a smaller snapshot
    (--age-instances, --age-users) into a fresh lake, one `orglake bench-load` per day, with
    each reported day's commit time, the commit process's peak RSS and one `latest_` query
@@ -79,6 +82,21 @@ rows = 0
 for name, table in tables.items():
     pq.write_table(table, out / f"{name}.parquet", compression="zstd", compression_level=3)
     rows += table.num_rows
+print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
+"""
+
+DUCKDB_COPY = r"""
+import json, sys, time, pathlib
+import duckdb
+lake, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+day = "snapshot_date=2026-11-24"
+con = duckdb.connect()
+started = time.perf_counter()
+rows = 0
+for table in sorted(p.parent.name for p in lake.glob(f"*/{day}")):
+    files = f"{lake}/{table}/{day}/*.parquet"
+    con.execute(f"COPY (SELECT * FROM read_parquet('{files}')) TO '{out}/{table}.csv' (HEADER)")
+    rows += con.execute(f"SELECT count(*) FROM read_parquet('{files}')").fetchone()[0]
 print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
 """
 
@@ -176,6 +194,23 @@ def main():
         print(f"| pyarrow: write the same three tables (zstd), in memory first | {py['seconds']:.1f} | "
               f"{py['rows'] / py['seconds']:,.0f} | {py_rss:.0f} MiB |")
         print(f"\nLake tables written by orglake's day 2: {json.dumps(report['table_rows'])}\n")
+        print(f"Rows -> Arrow on day 2 (staging, one core; rows made first, Parquet written by the sink's task, "
+              f"neither counted):\n")
+        print("| staging table | rows | seconds | rows/s |")
+        print("| --- | --- | --- | --- |")
+        for staged in report["to_arrow"]:
+            print(f"| {staged['table']} | {staged['rows']:,} | {staged['seconds']:.2f} | {staged['rows_per_second']:,.0f} |")
+            print(json.dumps({"bench": "to_arrow", **staged}), file=sys.stderr)
+        csv_dir = pathlib.Path(tmp) / "duckdb-csv"
+        csv_dir.mkdir()
+        duck_seconds, duck_rss, duck_out = run_measured([PYTHON, "-c", DUCKDB_COPY, str(lake), str(csv_dir)])
+        duck = json.loads(duck_out)
+        exports = dict(report["commit_phases"]).get("CSV exports", 0)
+        print(f"\nCSV of day 2's lake rows ({duck['rows']:,} rows, every table): orglake's CSV exports phase "
+              f"{exports:.1f} s; DuckDB `COPY (SELECT * FROM read_parquet(...)) TO ... (HEADER)` {duck['seconds']:.1f} s "
+              f"(peak RSS {duck_rss:.0f} MiB)\n")
+        print(json.dumps({"bench": "csv", "orglake_s": round(exports, 3), "duckdb_s": round(duck["seconds"], 3),
+                          "rows": duck["rows"]}), file=sys.stderr)
 
         print("## Queries over that snapshot\n")
         print("| query | orglake query (whole process) | DuckDB (query only) | DuckDB (whole process) | rows |")
