@@ -165,6 +165,7 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
         .collect::<std::result::Result<Vec<_>, _>>()?;
     // One buffer per column, reused row after row: no allocation per cell.
     let mut cells: Vec<String> = vec![String::new(); batch.num_columns()];
+    let mut json = Vec::new();
     for row in 0..batch.num_rows() {
         for ((column, formatter), cell) in batch.columns().iter().zip(&formatters).zip(cells.iter_mut()) {
             cell.clear();
@@ -176,7 +177,9 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
                 DataType::LargeUtf8 => push_text(cell, column.as_string::<i64>().value(row)),
                 DataType::Utf8View => push_text(cell, column.as_string_view().value(row)),
                 DataType::Map(..) | DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) => {
-                    push_text(cell, &json_value(column, row).to_string())
+                    json.clear();
+                    write_json(&mut json, column, row)?;
+                    push_text(cell, std::str::from_utf8(&json).expect("serde_json writes UTF-8"));
                 }
                 _ => write!(cell, "{}", formatter.value(row)).map_err(|e| Error::Schema(format!("csv: {e}")))?,
             }
@@ -184,6 +187,54 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
         writer.write_record(&cells).map_err(csv_error)?;
     }
     writer.into_inner().map_err(|e| Error::Schema(format!("csv: {e}")))
+}
+
+/// Writes one nested value as JSON, exactly as `json_value(column, row).to_string()` does.
+/// The common shapes, a map of text to text (tags) and a list of text, are written
+/// straight from the arrays; any other goes through [`json_value`].
+fn write_json(out: &mut Vec<u8>, column: &ArrayRef, row: usize) -> Result<()> {
+    let json_error = |e: serde_json::Error| Error::Schema(format!("csv: {e}"));
+    let texts = |array: &ArrayRef| array.as_string_opt::<i32>().cloned();
+    match column.data_type() {
+        DataType::Map(..) => {
+            let entries = column.as_map().value(row);
+            if let (Some(keys), Some(values)) = (texts(entries.column(0)), texts(entries.column(1))) {
+                // A JSON object's keys come out sorted and unique; stored entries that are not
+                // take the general path.
+                let sorted = (1..keys.len()).all(|i| keys.value(i - 1) < keys.value(i));
+                if sorted && keys.null_count() == 0 {
+                    out.push(b'{');
+                    for i in 0..keys.len() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        serde_json::to_writer(&mut *out, keys.value(i)).map_err(json_error)?;
+                        out.push(b':');
+                        serde_json::to_writer(&mut *out, &values.is_valid(i).then(|| values.value(i)))
+                            .map_err(json_error)?;
+                    }
+                    out.push(b'}');
+                    return Ok(());
+                }
+            }
+        }
+        DataType::List(_) => {
+            let items = column.as_list::<i32>().value(row);
+            if let Some(items) = texts(&items) {
+                out.push(b'[');
+                for i in 0..items.len() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    serde_json::to_writer(&mut *out, &items.is_valid(i).then(|| items.value(i))).map_err(json_error)?;
+                }
+                out.push(b']');
+                return Ok(());
+            }
+        }
+        _ => {}
+    }
+    serde_json::to_writer(out, &json_value(column, row)).map_err(json_error)
 }
 
 /// One nested value as JSON: maps as objects, lists as arrays, scalars as strings.
@@ -219,6 +270,9 @@ pub fn json_value(column: &ArrayRef, row: usize) -> Value {
 }
 
 fn scalar_text(column: &ArrayRef, row: usize) -> String {
+    if let Some(texts) = column.as_string_opt::<i32>() {
+        return texts.value(row).to_string();
+    }
     ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())
         .map(|f| f.value(row).to_string())
         .unwrap_or_default()
@@ -317,5 +371,54 @@ mod tests {
             "JSON starts with {{, so it is safe as is"
         );
         assert_eq!(tags["note"], "a, \"b\"\nc");
+    }
+
+    #[test]
+    fn nested_text_is_written_exactly_as_through_json_values() {
+        use arrow::array::{ListBuilder, MapBuilder, StringBuilder};
+        use std::sync::Arc;
+        let mut maps = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+        let entries: &[&[(&str, Option<&str>)]] = &[
+            &[
+                ("Name", Some("web \"1\"")),
+                ("env", Some("prod\n\u{1}")),
+                ("team", None),
+            ],
+            &[("b", Some("second")), ("a", Some("unsorted"))],
+            &[("same", Some("1")), ("same", Some("2"))],
+            &[("平台", Some("é/\\"))],
+            &[],
+        ];
+        for row in entries {
+            for (key, value) in *row {
+                maps.keys().append_value(key);
+                maps.values().append_option(*value);
+            }
+            maps.append(true).unwrap();
+        }
+        maps.append(false).unwrap();
+        let mut lists = ListBuilder::new(StringBuilder::new());
+        for row in [vec![Some("sg-1"), None, Some("\"quoted\"")], vec![]] {
+            for item in row {
+                lists.values().append_option(item);
+            }
+            lists.append(true);
+        }
+        let columns: Vec<ArrayRef> = vec![Arc::new(maps.finish()), Arc::new(lists.finish())];
+        for column in &columns {
+            for row in 0..column.len() {
+                if column.is_null(row) {
+                    continue;
+                }
+                let mut written = Vec::new();
+                write_json(&mut written, column, row).unwrap();
+                assert_eq!(
+                    String::from_utf8(written).unwrap(),
+                    json_value(column, row).to_string(),
+                    "row {row} of {}",
+                    column.data_type()
+                );
+            }
+        }
     }
 }
