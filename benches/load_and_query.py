@@ -91,6 +91,7 @@ import duckdb
 lake, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 day = "snapshot_date=2026-11-24"
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 started = time.perf_counter()
 rows = 0
 for table in sorted(p.parent.name for p in lake.glob(f"*/{day}")):
@@ -204,7 +205,7 @@ def main():
         csv_dir = pathlib.Path(tmp) / "duckdb-csv"
         csv_dir.mkdir()
         duck_seconds, duck_rss, duck_out = run_measured([PYTHON, "-c", DUCKDB_COPY, str(lake), str(csv_dir)])
-        duck = json.loads(duck_out)
+        duck = json.loads(duck_out.strip().splitlines()[-1])
         exports = dict(report["commit_phases"]).get("CSV exports", 0)
         print(f"\nCSV of day 2's lake rows ({duck['rows']:,} rows, every table): orglake's CSV exports phase "
               f"{exports:.1f} s; DuckDB `COPY (SELECT * FROM read_parquet(...)) TO ... (HEADER)` {duck['seconds']:.1f} s "
