@@ -85,11 +85,17 @@ mod tests {
     use crate::schema::table;
     use serde_json::{Map, Value, json};
 
-    fn report_rows() -> Vec<Map<String, Value>> {
+    /// The golden credential report's lines, as `parse` makes them.
+    fn golden_lines() -> Vec<crate::sources::credential_report::ReportLine> {
         let golden = include_str!("../../tests/golden/credential_report.csv");
-        let parsed = crate::sources::credential_report::parse("111111111111", None, golden.as_bytes()).unwrap();
-        parsed
+        crate::sources::credential_report::parse("111111111111", None, golden.as_bytes())
+            .unwrap()
             .rows
+    }
+
+    /// The golden report's lines as JSON maps, which can be made to drift.
+    fn report_rows() -> Vec<Map<String, Value>> {
+        golden_lines()
             .iter()
             .map(|line| match serde_json::to_value(line).unwrap() {
                 Value::Object(row) => row
@@ -134,10 +140,8 @@ mod tests {
         let rows = report_rows();
         let batch = rows_to_batch(table, "run", &rows).unwrap();
         assert_eq!(batch, through_arrow_json(table, &rows));
-        let golden = include_str!("../../tests/golden/credential_report.csv");
-        let lines = crate::sources::credential_report::parse("111111111111", None, golden.as_bytes()).unwrap();
         assert_eq!(
-            rows_to_batch(table, "run", &lines.rows).unwrap(),
+            rows_to_batch(table, "run", &golden_lines()).unwrap(),
             batch,
             "report lines and their maps"
         );

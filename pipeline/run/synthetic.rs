@@ -264,8 +264,9 @@ struct Generator {
 }
 
 impl Generator {
+    /// [`Self::at`] as a map value, in the column's unit (microseconds).
     fn time(&self, hours_ago: usize) -> Value {
-        Value::from((self.as_of - Duration::hours(hours_ago as i64)).timestamp_micros())
+        Value::from(self.at(hours_ago).map(|t| t.timestamp_micros()))
     }
 
     /// A row of `table` with every column filled generically, then `fixed` on top.
@@ -305,6 +306,7 @@ impl Generator {
         i % self.size.accounts
     }
 
+    /// `hours_ago` hours before the snapshot.
     fn at(&self, hours_ago: usize) -> Option<DateTime<Utc>> {
         Some(self.as_of - Duration::hours(hours_ago as i64))
     }

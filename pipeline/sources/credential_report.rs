@@ -260,17 +260,19 @@ impl Default for ReportLine {
 }
 
 impl ReportLine {
+    /// Where `column` is among the line's values.
+    fn index_of(column: &str) -> Option<usize> {
+        line_columns().iter().position(|c| *c == column)
+    }
+
     /// The value of `column`; `None` when the table has no such column.
     pub fn get(&self, column: &str) -> Option<&Value> {
-        line_columns()
-            .iter()
-            .position(|c| *c == column)
-            .map(|i| &self.values[i])
+        Self::index_of(column).map(|i| &self.values[i])
     }
 
     /// Sets `column`, which must be a column of the table (a programming error otherwise).
     pub(crate) fn set(&mut self, column: &str, value: Value) {
-        let index = line_columns().iter().position(|c| *c == column);
+        let index = Self::index_of(column);
         debug_assert!(index.is_some(), "{column} is not a credential report column");
         if let Some(index) = index {
             self.values[index] = value;
