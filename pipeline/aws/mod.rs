@@ -9,6 +9,7 @@
 //!
 //! May import: `config`, `error`.
 
+pub mod http_client;
 pub mod session;
 pub mod tags;
 
@@ -53,6 +54,14 @@ impl AwsContext {
             loader = loader.endpoint_url(url);
         }
         let base = loader.load().await;
+        // One HTTP client for every account's SDK clients, validated once (http_client.rs).
+        let base = match base.http_client() {
+            Some(http) => base
+                .into_builder()
+                .http_client(http_client::ValidatedOnce::wrap(http))
+                .build(),
+            None => base,
+        };
         let provider = base
             .credentials_provider()
             .ok_or_else(|| Error::NoCredentials("no credential provider is configured".into()))?;
