@@ -138,7 +138,7 @@ def age_series(args, env):
             if day not in report_days:
                 continue
             report = json.loads(out.strip().splitlines()[-1])
-            phases = dict(report["commit_phases"])
+            phases = {p["name"]: p["seconds"] for p in report["commit_phases"]}
             best = min(run_measured([args.orglake, "query", "--format", "json", "--warehouse", str(lake), AGE_QUERY], env)[0]
                        for _ in range(args.repeat))
             print(f"| {day} | {report['commit_seconds']:.2f} s | {phases.get('transforms and lake Parquet', 0):.2f} s | "
@@ -184,8 +184,9 @@ def main():
                   f"{input_rows / report['stage_seconds']:,.0f} | |")
             print(f"| orglake {day}: commit (transforms, lake Parquet, CSV exports, manifest) | "
                   f"{report['commit_seconds']:.1f} | {report['rows_per_second']:,.0f} | |")
-            for phase, phase_seconds in report["commit_phases"]:
-                print(f"| &nbsp;&nbsp;of which {phase} | {phase_seconds:.1f} | | |")
+            for phase in report["commit_phases"]:
+                peak = f"{phase['peak_rss_mib']} MiB" if phase["peak_rss_mib"] is not None else ""
+                print(f"| &nbsp;&nbsp;of which {phase['name']} | {phase['seconds']:.1f} | | {peak} |")
             print(f"| orglake {day}: whole process | {seconds:.1f} | {input_rows / seconds:,.0f} | {rss:.0f} MiB |")
 
         out_dir = pathlib.Path(tmp) / "pyarrow"
@@ -206,7 +207,7 @@ def main():
         csv_dir.mkdir()
         duck_seconds, duck_rss, duck_out = run_measured([PYTHON, "-c", DUCKDB_COPY, str(lake), str(csv_dir)])
         duck = json.loads(duck_out.strip().splitlines()[-1])
-        exports = dict(report["commit_phases"]).get("CSV exports", 0)
+        exports = {p["name"]: p["seconds"] for p in report["commit_phases"]}.get("CSV exports", 0)
         print(f"\nCSV of day 2's lake rows ({duck['rows']:,} rows, every table): orglake's CSV exports phase "
               f"{exports:.1f} s; DuckDB `COPY (SELECT * FROM read_parquet(...)) TO ... (HEADER)` {duck['seconds']:.1f} s "
               f"(peak RSS {duck_rss:.0f} MiB)\n")

@@ -297,6 +297,13 @@ settings! {
         group: Group::Snapshot, flag: "--terminated-retention-days", value_name: "DAYS",
         env: &["ORGLAKE_TERMINATED_RETENTION_DAYS"], default: Some("15"),
     }
+    /// Staged rows per commit bucket (1–100,000,000): a larger snapshot is committed
+    /// in contiguous ranges of account ids of about this many rows each, one after another,
+    /// so that the commit's memory follows the bucket, not the organization.
+    commit_bucket_rows: u64 = one(|v| bounded(v, 1, 100_000_000, "rows")) {
+        group: Group::Snapshot, flag: "--commit-bucket-rows", value_name: "ROWS",
+        env: &["ORGLAKE_COMMIT_BUCKET_ROWS"], default: Some("250000"),
+    }
     /// GenerateCredentialReport polls before an account's report is given up (1–1000; the
     /// old system's limit is the default).
     report_max_polls: u32 = one(|v| bounded(v, 1, 1000, "polls")) {

@@ -32,6 +32,9 @@ pub struct Export {
     /// The query (over `run_<table>`: this run's rows, its partition only) whose result is the file:
     /// `queries/exports/<table>.sql`, or every column of this run's rows.
     pub sql: String,
+    /// Whether its rows are ordered by account first (its `ORDER BY` starts with
+    /// `account_id`), so that it can be written one range of accounts after another.
+    pub by_account: bool,
 }
 
 /// The exports, one per lake table. `runs` is exported after the manifest is written.
@@ -50,10 +53,14 @@ pub fn exports() -> &'static [Export] {
                     .find_map(|l| l.strip_prefix("-- file_name: "))
                     .map(|n| n.trim().to_string())
                     .unwrap_or_else(|| format!("{}_{{org}}_{{datetime}}{{shard}}_{{suffix}}.csv", name.to_uppercase()));
+                let by_account = sql
+                    .rsplit_once("ORDER BY")
+                    .is_some_and(|(_, order)| order.trim_start().starts_with("account_id"));
                 Export {
                     table: name,
                     file_name,
                     sql,
+                    by_account,
                 }
             })
             .collect()
@@ -114,9 +121,13 @@ pub fn export_path(lake: &Lake, table: &str, snapshot_date: &str, file_name: &st
 }
 
 /// Runs the export query of each table for which `wanted` says yes and writes its CSV;
-/// returns (table, path) of every file.
+/// returns (table, path) of every file. `whole` holds the run's rows; `slices`, when there
+/// is more than one, the same rows cut into ascending ranges of accounts: an export ordered
+/// by account is then written one slice after another (so its sort holds one slice), the
+/// others from `whole`.
 pub async fn write_exports(
-    ctx: &SessionContext,
+    whole: &SessionContext,
+    slices: &[SessionContext],
     lake: &Lake,
     snapshot_date: &str,
     naming: &ExportNaming,
@@ -125,20 +136,28 @@ pub async fn write_exports(
     let mut written = Vec::new();
     for export in exports().iter().filter(|e| wanted(e.table)) {
         let path = export_path(lake, export.table, snapshot_date, &naming.file_name(&export.file_name));
-        let mut stream = ctx.sql(&export.sql).await?.execute_stream().await?;
+        let sessions = match export.by_account && slices.len() > 1 {
+            true => slices,
+            false => std::slice::from_ref(whole),
+        };
         let mut out = BufWriter::new(lake.store(), path.clone());
         let mut header_written = false;
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            let bytes = csv_bytes(&batch, !header_written)?;
-            header_written = true;
-            out.write_all(&bytes)
-                .await
-                .map_err(|e| Error::lake(path.to_string(), e))?;
+        let mut schema = None;
+        for ctx in sessions {
+            let mut stream = ctx.sql(&export.sql).await?.execute_stream().await?;
+            schema = Some(stream.schema());
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                let bytes = csv_bytes(&batch, !header_written)?;
+                header_written = true;
+                out.write_all(&bytes)
+                    .await
+                    .map_err(|e| Error::lake(path.to_string(), e))?;
+            }
         }
-        if !header_written {
+        if let (false, Some(schema)) = (header_written, schema) {
             // No rows: the file still says what its columns are.
-            let empty = RecordBatch::new_empty(stream.schema());
+            let empty = RecordBatch::new_empty(schema);
             out.write_all(&csv_bytes(&empty, true)?)
                 .await
                 .map_err(|e| Error::lake(path.to_string(), e))?;

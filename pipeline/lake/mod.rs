@@ -228,6 +228,11 @@ impl TableWriter {
         self.dir.clone().join(name)
     }
 
+    /// The table written.
+    pub fn table(&self) -> &'static Table {
+        self.table
+    }
+
     /// Numbers this writer's files from [`AFTER_COMMIT_FIRST_PART`]: for rows a run adds to
     /// itself after its manifest (tag outcomes), which must not overwrite its first files.
     pub fn after_commit(mut self) -> Self {
@@ -264,6 +269,12 @@ impl TableWriter {
         self.rows_in_file += batch.num_rows();
         self.rows += batch.num_rows() as u64;
         Ok(())
+    }
+
+    /// Closes the file being written, if any, so that readers see its rows; the next
+    /// batch starts the next part.
+    pub async fn end_file(&mut self) -> Result<()> {
+        self.close_file().await
     }
 
     async fn close_file(&mut self) -> Result<()> {

@@ -2,6 +2,7 @@
 //!
 //! May import: `act`, `aws`, `catalog`, `config`, `discover`, `error`, `lake`, `notify`, `query`, `scan`, `schema`, `sources`, `status`, `transform`.
 
+pub mod peak_memory;
 pub mod summary;
 pub mod synthetic;
 
@@ -27,7 +28,9 @@ use crate::scan::scan_accounts;
 use crate::schema::table;
 use crate::sources::RunOutput;
 use crate::status::StageOutcome;
-use crate::transform::{self, RunInputs};
+use crate::transform::buckets;
+use crate::transform::split::{self, SplitStaging};
+use crate::transform::{self, CommitAt, CommitWriters, RunInputs};
 
 /// Environment variable that makes a run sleep this many milliseconds after writing its
 /// data and before its manifest: a hook for crash tests (kill the process in that window).
@@ -362,8 +365,55 @@ pub struct Committed {
     pub counts: AccountCounts,
     /// Wall-clock time just before the manifest was written.
     pub finished_at: DateTime<Utc>,
-    /// Seconds spent in each phase of the commit, in order.
-    pub phases: Vec<(&'static str, f64)>,
+    /// Each phase of the commit, in order.
+    pub phases: Vec<Phase>,
+}
+
+/// The phases of a commit as they are done: a phase done again (one per bucket) adds its
+/// seconds to the phase's and keeps the larger peak.
+struct Phases {
+    list: Vec<Phase>,
+    clock: std::time::Instant,
+    memory: Option<peak_memory::PeakSampler>,
+}
+
+impl Phases {
+    fn start() -> Self {
+        Phases {
+            list: Vec::new(),
+            clock: std::time::Instant::now(),
+            memory: peak_memory::PeakSampler::start(),
+        }
+    }
+
+    /// Ends the phase `name` now and starts the next.
+    fn done(&mut self, name: &'static str) {
+        let seconds = self.clock.elapsed().as_secs_f64();
+        let peak = self.memory.as_ref().map(|m| m.take());
+        match self.list.iter_mut().find(|p| p.name == name) {
+            Some(phase) => {
+                phase.seconds += seconds;
+                phase.peak_rss_mib = phase.peak_rss_mib.max(peak);
+            }
+            None => self.list.push(Phase {
+                name,
+                seconds,
+                peak_rss_mib: peak,
+            }),
+        }
+        self.clock = std::time::Instant::now();
+    }
+}
+
+/// One phase of a commit: how long it took and the most memory it held.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    /// What the phase does.
+    pub name: &'static str,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// The process's peak resident memory during the phase (MiB; `None` off Linux).
+    pub peak_rss_mib: Option<u64>,
 }
 
 /// Commits one snapshot from what extraction staged: writes `accounts`, runs the transforms
@@ -386,19 +436,13 @@ pub async fn commit(
         outcomes,
         staging,
     } = extracted;
-    let mut phases = Vec::new();
-    let mut clock = std::time::Instant::now();
-    let mut phase_done = |name: &'static str| {
-        phases.push((name, clock.elapsed().as_secs_f64()));
-        clock = std::time::Instant::now();
-    };
+    let mut phases = Phases::start();
     let mut table_rows = BTreeMap::new();
     table_rows.insert(
         "accounts".to_string(),
         write_rows(lake, "accounts", snapshot_date, run_id, accounts).await?,
     );
 
-    let ctx = query::session(lake).await?;
     let retention = chrono::Duration::days(i64::from(config.terminated_retention_days));
     let staged = crate::sources::staged_tables(config, as_of);
     let inputs = RunInputs {
@@ -409,19 +453,71 @@ pub async fn commit(
         outcomes: &outcomes,
         staging,
         staged: &staged,
+        bucket: None,
     };
-    transform::register_inputs(&ctx, &inputs).await?;
-    table_rows.extend(transform::run_transforms(&ctx, lake, snapshot_date, run_id, &staged).await?);
-    phase_done("transforms and lake Parquet");
-    let changes = transform::run_changes(&ctx, lake, snapshot_date, run_id, &staged).await?;
-    table_rows.insert("changes".to_string(), changes.rows);
-    if changes.first_snapshot_accounts > 0 {
+    // A snapshot larger than one bucket is committed one range of accounts at a time.
+    let staged_ctx = datafusion::prelude::SessionContext::new();
+    transform::register_staged(&staged_ctx, staging, &staged).await?;
+    let ranges = buckets::plan(
+        &split::rows_per_account(&staged_ctx, &staged).await?,
+        config.commit_bucket_rows,
+    );
+    let split_dir = tempfile::Builder::new().prefix("orglake-buckets-").tempdir()?;
+    let split = match ranges.len() {
+        1 => None,
+        _ => Some(SplitStaging::write(&staged_ctx, &staged, &ranges, split_dir.path()).await?),
+    };
+    drop(staged_ctx);
+    if split.is_some() {
+        info!(buckets = ranges.len(), "committing in buckets of accounts");
+        phases.done("split into buckets");
+    }
+    let at = CommitAt {
+        lake,
+        snapshot_date,
+        run_id,
+    };
+    let mut writers = CommitWriters::new(at);
+    let mut first_snapshot_accounts = 0;
+    let mut last_ctx = None;
+    for (bucket, range) in ranges.iter().enumerate() {
+        let bucket_accounts: Vec<AccountRecord>;
+        let bucket_outcomes: Vec<StageOutcome>;
+        let mut bucket_inputs = RunInputs { ..inputs };
+        if let Some(split) = &split {
+            bucket_accounts = accounts
+                .iter()
+                .filter(|a| range.contains(&a.account_id))
+                .cloned()
+                .collect();
+            bucket_outcomes = outcomes
+                .iter()
+                .filter(|o| range.contains(&o.account_id))
+                .cloned()
+                .collect();
+            bucket_inputs.accounts = &bucket_accounts;
+            bucket_inputs.outcomes = &bucket_outcomes;
+            bucket_inputs.bucket = Some((split, bucket));
+        }
+        let ctx = query::session(lake).await?;
+        transform::register_inputs(&ctx, &bucket_inputs).await?;
+        transform::run_transforms(&ctx, &mut writers, &staged, range).await?;
+        phases.done("transforms and lake Parquet");
+        first_snapshot_accounts += transform::run_changes(&ctx, &mut writers, &staged, range).await?;
+        phases.done("changes");
+        last_ctx = Some(ctx);
+    }
+    drop(split_dir);
+    table_rows.extend(writers.finish().await?);
+    let ctx = last_ctx.expect("a commit has at least one bucket");
+    let digest = transform::run_digest(&ctx, &at).await?;
+    if first_snapshot_accounts > 0 {
         info!(
-            accounts = changes.first_snapshot_accounts,
+            accounts = first_snapshot_accounts,
             "first snapshot of these accounts: nothing to compare with, no changes recorded for them"
         );
     }
-    phase_done("changes");
+    phases.done("changes");
 
     // Owner tagging: the plan always; with --apply, the intents are committed with the run
     // and CreateTags runs only after the manifest.
@@ -429,6 +525,9 @@ pub async fn commit(
     let mut to_apply = Vec::new();
     let tagging = config.tagging();
     if tagging.plan {
+        // The plan reads every staged instance: a session over the whole run.
+        let ctx = query::session(lake).await?;
+        transform::register_inputs(&ctx, &inputs).await?;
         let plan = act::plan(&ctx, &tagging, run_id).await?;
         let decision = act::decide(&tagging, &plan);
         outcomes.extend(decision.outcomes);
@@ -472,7 +571,7 @@ pub async fn commit(
     };
     write_rows(lake, "runs", snapshot_date, run_id, &[manifest]).await?;
     info!(run_id, status = manifest_status.as_str(), "run committed");
-    phase_done("tag plan, account_status and manifest");
+    phases.done("tag plan, account_status and manifest");
 
     // After the commit: the tags whose intent is committed, then their outcomes, added to
     // this run (tag_actions and account_status files numbered after the committed ones).
@@ -485,7 +584,7 @@ pub async fn commit(
         let added = add_rows_after_commit(lake, "account_status", snapshot_date, run_id, &tag_outcomes).await?;
         *table_rows.entry("account_status".to_string()).or_insert(0) += added;
         outcomes.extend(tag_outcomes);
-        phase_done("owner tags applied");
+        phases.done("owner tags applied");
     }
     let counts = AccountCounts::of(accounts, &outcomes);
     let status = RunStatus::of(&counts);
@@ -503,40 +602,47 @@ pub async fn commit(
         suffix: run_id.rsplit('-').next().unwrap_or_default().to_string(),
     };
     let tagged = config.tagging().plan;
-    let exports = match write_run_exports(lake, run_id, snapshot_date, &naming, tagged).await {
+    let exports = match write_run_exports(lake, run_id, snapshot_date, &naming, tagged, &ranges).await {
         Ok(written) => written,
         Err(err) => {
             tracing::error!(error = %err, "could not write the CSV exports of the committed run; `orglake export` can write them from the lake");
             Vec::new()
         }
     };
-    phase_done("CSV exports");
+    phases.done("CSV exports");
 
     Ok(Committed {
-        first_snapshot_accounts: changes.first_snapshot_accounts,
-        digest: changes.digest,
+        first_snapshot_accounts,
+        digest,
         table_rows,
         exports: exports.into_iter().map(|(_, path)| path).collect(),
         outcomes,
         status,
         counts,
         finished_at,
-        phases,
+        phases: phases.list,
     })
 }
 
-/// Writes this committed run's CSV exports from its own partitions (a new session, so that
-/// it sees every file).
+/// Writes this committed run's CSV exports from its own partitions (new sessions, so that
+/// they see every file): those ordered by account one range of `ranges` after another.
 async fn write_run_exports(
     lake: &Lake,
     run_id: &str,
     snapshot_date: &str,
     naming: &ExportNaming,
     tagged: bool,
+    ranges: &[buckets::AccountRange],
 ) -> Result<Vec<(String, String)>> {
     let tables: Vec<&str> = crate::schema::all_tables().iter().map(|t| t.name()).collect();
-    let ctx = transform::run_rows_session(lake, snapshot_date, run_id, &tables)?;
-    export::write_exports(&ctx, lake, snapshot_date, naming, |table| {
+    let session =
+        |range: &buckets::AccountRange| transform::run_rows_session(lake, snapshot_date, run_id, &tables, range);
+    let whole = session(&buckets::AccountRange::all())?;
+    let slices = match ranges.len() {
+        1 => Vec::new(),
+        _ => ranges.iter().map(session).collect::<Result<Vec<_>>>()?,
+    };
+    export::write_exports(&whole, &slices, lake, snapshot_date, naming, |table| {
         tagged || table != "tag_actions"
     })
     .await

@@ -52,8 +52,8 @@ pub struct LoadReport {
     /// Rows -> Arrow per staging table, apart from generating the rows and writing Parquet:
     /// the conversion every extracted row goes through.
     pub to_arrow: Vec<ToArrow>,
-    /// Seconds of each phase of the commit.
-    pub commit_phases: Vec<(&'static str, f64)>,
+    /// Each phase of the commit: seconds and peak memory.
+    pub commit_phases: Vec<super::Phase>,
     /// Rows written per table.
     pub table_rows: BTreeMap<String, u64>,
     /// Input rows (instances + users + report lines) committed per second.

@@ -7,7 +7,9 @@
 //!
 //! May import: `discover`, `error`, `lake`, `query`, `schema`, `status`.
 
+pub mod buckets;
 pub mod changes;
+pub mod split;
 
 use std::sync::Arc;
 
@@ -22,11 +24,13 @@ use serde::Serialize;
 use crate::discover::AccountRecord;
 use crate::embedded;
 use crate::error::{Error, Result};
-use crate::lake::Lake;
 use crate::lake::batch::rows_to_batch;
+use crate::lake::{Lake, TableWriter};
 use crate::query::{listing_table, register_listing};
 use crate::schema::{Table, table};
 use crate::status::StageOutcome;
+use crate::transform::buckets::AccountRange;
+use crate::transform::split::SplitStaging;
 
 /// The transform of each lake table whose rows a source stages, as (lake table, SQL):
 /// `queries/transform/<table>.sql` over `<table>_extracted` and the run's inputs, or, for
@@ -98,6 +102,9 @@ pub struct RunInputs<'a> {
     pub staging: &'a Lake,
     /// The staged tables the sources declared (`<table>_extracted`).
     pub staged: &'a [&'static str],
+    /// When the commit is split into buckets: the split staging and this bucket's number,
+    /// whose rows the staged tables then hold (else they hold every staged row).
+    pub bucket: Option<(&'a SplitStaging, usize)>,
 }
 
 #[derive(Serialize)]
@@ -122,32 +129,56 @@ pub async fn register_inputs(ctx: &SessionContext, inputs: &RunInputs<'_>) -> Re
         inputs.run_id,
         inputs.outcomes,
     )?;
-    for name in inputs.staged {
+    match inputs.bucket {
+        Some((split, bucket)) => split.register(ctx, inputs.staged, bucket)?,
+        None => register_staged(ctx, inputs.staging, inputs.staged).await?,
+    }
+    Ok(())
+}
+
+/// Registers every staged table of `staging` in `ctx`, under its name.
+pub async fn register_staged(ctx: &SessionContext, staging: &Lake, staged: &[&str]) -> Result<()> {
+    for name in staged {
         let staged = table(name)?;
-        register_listing(ctx, inputs.staging, staged, staged.name()).await?;
+        register_listing(ctx, staging, staged, staged.name()).await?;
     }
     Ok(())
 }
 
 /// A session over what this run has just written: `run_<table>` holds this run's rows of
-/// each of `tables`, read back from the lake (its partition, its run id: a literal filter,
-/// so no other partition is listed or read). The CSV exports read their run's rows this
-/// way. It is a new session because a session keeps the file listings it has made, which
-/// predate these files.
-pub fn run_rows_session(lake: &Lake, snapshot_date: &str, run_id: &str, tables: &[&str]) -> Result<SessionContext> {
+/// each of `tables` whose accounts are in `range`, read back from the lake (its partition,
+/// its run id, the range: literal filters, so no other partition is listed or read, and
+/// the files of other buckets are skipped by their statistics). The CSV exports read their
+/// run's rows this way. It is a new session because a session keeps the file listings it
+/// has made, which predate these files.
+pub fn run_rows_session(
+    lake: &Lake,
+    snapshot_date: &str,
+    run_id: &str,
+    tables: &[&str],
+    range: &AccountRange,
+) -> Result<SessionContext> {
     let written = SessionContext::new();
     written.register_object_store(lake.store_url(), lake.store());
     for name in tables {
+        let lake_table = table(name)?;
+        let mut filter = col("snapshot_date")
+            .eq(lit(snapshot_date))
+            .and(col("run_id").eq(lit(run_id)));
+        if let Some(accounts) = range.filter().filter(|_| has_account(lake_table)) {
+            filter = filter.and(accounts);
+        }
         let rows = written
-            .read_table(Arc::new(listing_table(lake, table(name)?)?))?
-            .filter(
-                col("snapshot_date")
-                    .eq(lit(snapshot_date))
-                    .and(col("run_id").eq(lit(run_id))),
-            )?;
+            .read_table(Arc::new(listing_table(lake, lake_table)?))?
+            .filter(filter)?;
         written.register_table(format!("run_{name}"), rows.into_view())?;
     }
     Ok(written)
+}
+
+/// Whether a table's rows belong to accounts (all but the run manifest).
+fn has_account(table: &Table) -> bool {
+    table.file_schema.field_with_name("account_id").is_ok()
 }
 
 /// [`run_rows_session`] with `run_params` beside the rows: the findings read the merged
@@ -155,12 +186,11 @@ pub fn run_rows_session(lake: &Lake, snapshot_date: &str, run_id: &str, tables: 
 /// per check, and the changes compare this run's rows with the previous ones.
 async fn written_session(
     ctx: &SessionContext,
-    lake: &Lake,
-    snapshot_date: &str,
-    run_id: &str,
+    at: &CommitAt<'_>,
     tables: &[&str],
+    range: &AccountRange,
 ) -> Result<SessionContext> {
-    let written = run_rows_session(lake, snapshot_date, run_id, tables)?;
+    let written = run_rows_session(at.lake, at.snapshot_date, at.run_id, tables, range)?;
     written.register_table("run_params", ctx.table_provider("run_params").await?)?;
     Ok(written)
 }
@@ -183,7 +213,7 @@ fn register_rows<T: Serialize>(
 /// in the latest committed run that listed it. `previous_runs` is computed once and kept in
 /// memory (one row per account), and its partitions become a literal filter on
 /// `raw_<table>`, so that only those partitions are listed and read, whatever the lake's age.
-async fn register_previous(ctx: &SessionContext) -> Result<()> {
+async fn register_previous(ctx: &SessionContext, range: &AccountRange) -> Result<()> {
     let runs = ctx.table("previous_runs").await?;
     let schema = Arc::new(runs.schema().as_arrow().clone());
     let batches = runs.collect().await?;
@@ -215,11 +245,14 @@ async fn register_previous(ctx: &SessionContext) -> Result<()> {
             .in_list(in_list(&dates), false)
             .and(col("run_id").in_list(in_list(&run_ids), false))
     };
+    // The bucket's accounts only: the previous run's files of other buckets are skipped by
+    // their statistics (the join with previous_runs would drop their rows anyway).
+    let partitions = match range.filter() {
+        Some(accounts) => partitions.and(accounts),
+        None => partitions,
+    };
     let template = embedded::file(PREVIOUS_ROWS).ok_or_else(|| Error::Schema(format!("{PREVIOUS_ROWS} is missing")))?;
-    for lake_table in crate::schema::all_tables()
-        .iter()
-        .filter(|t| t.file_schema.field_with_name("account_id").is_ok())
-    {
+    for lake_table in crate::schema::all_tables().iter().filter(|t| has_account(t)) {
         let name = lake_table.name();
         let rows = ctx
             .table(format!("raw_{name}").as_str())
@@ -234,95 +267,139 @@ async fn register_previous(ctx: &SessionContext) -> Result<()> {
 /// The view template of each table's previous rows.
 const PREVIOUS_ROWS: &str = "queries/transform/templates/previous_rows.sql";
 
-/// Runs every transform and the findings, and writes them to the lake; returns rows per
-/// table.
-pub async fn run_transforms(
-    ctx: &SessionContext,
-    lake: &Lake,
-    snapshot_date: &str,
-    run_id: &str,
-    staged: &[&'static str],
-) -> Result<Vec<(String, u64)>> {
-    for view in input_views() {
-        ctx.sql(view).await?;
+/// Where a commit writes: the lake, the snapshot and the run.
+#[derive(Debug, Clone, Copy)]
+pub struct CommitAt<'a> {
+    /// The lake written.
+    pub lake: &'a Lake,
+    /// The snapshot partition.
+    pub snapshot_date: &'a str,
+    /// The run committed.
+    pub run_id: &'a str,
+}
+
+/// The writers of a commit's lake tables, kept from one bucket to the next: each bucket's
+/// rows end a file of their own (so the next run's bucket reads only its own files, and the
+/// bucket's later steps see them), and the parts are numbered across buckets.
+pub struct CommitWriters<'a> {
+    at: CommitAt<'a>,
+    open: Vec<TableWriter>,
+}
+
+impl<'a> CommitWriters<'a> {
+    /// No table written yet.
+    pub fn new(at: CommitAt<'a>) -> Self {
+        CommitWriters { at, open: Vec::new() }
     }
-    register_previous(ctx).await?;
-    let transformed = transforms(staged)?;
-    let mut written = Vec::new();
-    for (name, sql) in &transformed {
-        let target = table(name)?;
+
+    /// The writer of `target`, started on first use (a table started is counted, with 0
+    /// rows if none come).
+    fn of(&mut self, target: &'static Table) -> &mut TableWriter {
+        let index = match self.open.iter().position(|w| w.table().name() == target.name()) {
+            Some(index) => index,
+            None => {
+                self.open
+                    .push(self.at.lake.table_writer(target, self.at.snapshot_date, self.at.run_id));
+                self.open.len() - 1
+            }
+        };
+        &mut self.open[index]
+    }
+
+    /// Streams a query's rows into `target`'s current file.
+    async fn write_query(&mut self, ctx: &SessionContext, sql: &str, target: &'static Table) -> Result<()> {
         let mut stream = ctx.sql(sql).await?.execute_stream().await?;
-        let mut writer = lake.table_writer(target, snapshot_date, run_id);
+        let writer = self.of(target);
         while let Some(batch) = stream.next().await {
             writer.write(&conform(&batch?, target)?).await?;
         }
-        written.push((name.to_string(), writer.finish().await?));
+        Ok(())
     }
+
+    /// Ends the file of every table being written, so that a new session sees their rows.
+    async fn end_files(&mut self) -> Result<()> {
+        for writer in &mut self.open {
+            writer.end_file().await?;
+        }
+        Ok(())
+    }
+
+    /// Closes every file; returns the rows written per table.
+    pub async fn finish(self) -> Result<Vec<(String, u64)>> {
+        let mut rows = Vec::new();
+        for writer in self.open {
+            let name = writer.table().name().to_string();
+            rows.push((name, writer.finish().await?));
+        }
+        Ok(rows)
+    }
+}
+
+/// Runs every transform and the findings over the accounts of `range` (the inputs that
+/// `ctx` holds: the whole run, or one bucket of it) and writes them through `writers`.
+pub async fn run_transforms(
+    ctx: &SessionContext,
+    writers: &mut CommitWriters<'_>,
+    staged: &[&'static str],
+    range: &AccountRange,
+) -> Result<()> {
+    for view in input_views() {
+        ctx.sql(view).await?;
+    }
+    register_previous(ctx, range).await?;
+    let transformed = transforms(staged)?;
+    for (name, sql) in &transformed {
+        writers.write_query(ctx, sql, table(name)?).await?;
+    }
+    writers.end_files().await?;
     let names: Vec<&str> = transformed.iter().map(|(name, _)| *name).collect();
-    let findings_ctx = written_session(ctx, lake, snapshot_date, run_id, &names).await?;
+    let at = writers.at;
+    let findings_ctx = written_session(ctx, &at, &names, range).await?;
     let findings_table = table("findings")?;
-    let mut writer = lake.table_writer(findings_table, snapshot_date, run_id);
+    writers.of(findings_table);
     for (_, sql) in findings() {
         let sql = format!("SELECT f.*, p.run_id FROM ({sql}) f CROSS JOIN run_params p");
-        let mut stream = findings_ctx.sql(&sql).await?.execute_stream().await?;
-        while let Some(batch) = stream.next().await {
-            writer.write(&conform(&batch?, findings_table)?).await?;
-        }
+        writers.write_query(&findings_ctx, &sql, findings_table).await?;
     }
-    written.push(("findings".to_string(), writer.finish().await?));
-
-    Ok(written)
+    writers.end_files().await
 }
 
-/// What the changes step wrote and found.
-#[derive(Debug, Default)]
-pub struct ChangesWritten {
-    /// Rows written to `changes`.
-    pub rows: u64,
-    /// Accounts of this run that no earlier committed run listed: nothing to compare with,
-    /// so no changes are recorded for them.
-    pub first_snapshot_accounts: u64,
-    /// The security digest (`queries/digest/security_changes.sql`): (account, line).
-    pub digest: Vec<(String, String)>,
-}
-
-/// Computes this run's `changes` (after [`run_transforms`] wrote every table it compares)
-/// and writes them to the lake, with the security digest's lines.
+/// Computes the `changes` of the accounts of `range` (after [`run_transforms`] wrote every
+/// table it compares) and writes them through `writers`; returns how many of the
+/// accounts no earlier committed run listed (nothing to compare with, so no changes are
+/// recorded for them).
 pub async fn run_changes(
     ctx: &SessionContext,
-    lake: &Lake,
-    snapshot_date: &str,
-    run_id: &str,
+    writers: &mut CommitWriters<'_>,
     staged: &[&'static str],
-) -> Result<ChangesWritten> {
+    range: &AccountRange,
+) -> Result<u64> {
     let mut compared: Vec<&str> = transforms(staged)?.iter().map(|(name, _)| *name).collect();
     compared.extend(["findings", "accounts"]);
-    let changes_ctx = changes_session(ctx, lake, snapshot_date, run_id, &compared).await?;
+    let at = writers.at;
+    let changes_ctx = changes_session(ctx, &at, &compared, range).await?;
     let changes_table = table("changes")?;
-    let mut writer = lake.table_writer(changes_table, snapshot_date, run_id);
+    writers.of(changes_table);
     for entity in changes::entities()? {
         if !compared.contains(&entity.table) {
             continue; // a table this run did not write (its source is not registered)
         }
         let sql = changes::entity_changes_sql(&changes_ctx, &entity).await?;
-        let mut stream = changes_ctx.sql(&sql).await?.execute_stream().await?;
-        while let Some(batch) = stream.next().await {
-            writer.write(&conform(&batch?, changes_table)?).await?;
-        }
+        writers.write_query(&changes_ctx, &sql, changes_table).await?;
     }
-    let rows = writer.finish().await?;
-    let first_snapshot_accounts = count(
+    writers.end_files().await?;
+    count(
         &changes_ctx,
         "SELECT count(*) FROM run_accounts WHERE scanned AND account_id NOT IN (SELECT account_id FROM previous_runs)",
     )
-    .await?;
-    let digest_ctx = written_session(ctx, lake, snapshot_date, run_id, &["changes", "findings"]).await?;
-    let digest = changes::digest(&digest_ctx).await?;
-    Ok(ChangesWritten {
-        rows,
-        first_snapshot_accounts,
-        digest,
-    })
+    .await
+}
+
+/// The security digest of the committed run's changes and findings (after every bucket's
+/// [`run_changes`]): (account, line). `ctx` is any of the run's sessions (for `run_params`).
+pub async fn run_digest(ctx: &SessionContext, at: &CommitAt<'_>) -> Result<Vec<(String, String)>> {
+    let digest_ctx = written_session(ctx, at, &["changes", "findings"], &AccountRange::all()).await?;
+    changes::digest(&digest_ctx).await
 }
 
 /// The session the changes are computed in: this run's rows (`run_<table>`), the previous
@@ -330,12 +407,11 @@ pub async fn run_changes(
 /// committed run that listed it), `previous_runs`, `run_account_status` and `to_json`.
 async fn changes_session(
     ctx: &SessionContext,
-    lake: &Lake,
-    snapshot_date: &str,
-    run_id: &str,
+    at: &CommitAt<'_>,
     tables: &[&str],
+    range: &AccountRange,
 ) -> Result<SessionContext> {
-    let session = written_session(ctx, lake, snapshot_date, run_id, tables).await?;
+    let session = written_session(ctx, at, tables, range).await?;
     session.register_udf(changes::to_json_udf());
     session.register_table("run_account_status", ctx.table_provider("run_account_status").await?)?;
     session.register_table("previous_runs", ctx.table("previous_runs").await?.into_view())?;

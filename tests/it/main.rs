@@ -3,6 +3,7 @@
 mod architecture;
 mod athena_queries;
 mod bad_input;
+mod buckets;
 mod changes;
 mod credential_reports;
 mod deploy;

@@ -311,6 +311,7 @@ const PER_RUN_COLUMNS: &[&str] = &[
     "started_at",
     "finished_at",
     "report_generated_at",
+    "previous_run_id",
 ];
 
 /// The rows of `latest_<table>` without the per-run columns (and the poll count of a

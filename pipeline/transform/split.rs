@@ -1,0 +1,148 @@
+//! The staged tables cut into account buckets: each staged table is read once and its rows
+//! written, by account id, to one Arrow IPC file per bucket (local, uncompressed, written
+//! batch by batch, so the split holds one batch at a time), which that bucket's transforms
+//! then read instead of the whole table.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use arrow::compute::{cast, take_record_batch};
+use arrow::datatypes::DataType;
+use arrow::ipc::writer::FileWriter;
+use datafusion::datasource::file_format::arrow::ArrowFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+
+use crate::error::{Error, Result};
+use crate::schema::table;
+use crate::transform::buckets::AccountRange;
+
+/// Rows per account over every staged table in `ctx` (where each is registered under its
+/// name): what the buckets are planned by. Reads the `account_id` column only.
+pub async fn rows_per_account(ctx: &SessionContext, staged: &[&str]) -> Result<BTreeMap<String, u64>> {
+    let mut rows = BTreeMap::new();
+    for name in staged {
+        let sql = format!("SELECT account_id, count(*) AS n FROM {name} GROUP BY account_id");
+        for batch in ctx.sql(&sql).await?.collect().await? {
+            let accounts = cast(batch.column(0), &DataType::Utf8)?;
+            let counts = cast(batch.column(1), &DataType::Int64)?;
+            let (accounts, counts) = (
+                accounts.as_string::<i32>(),
+                counts.as_primitive::<arrow::datatypes::Int64Type>(),
+            );
+            for row in 0..batch.num_rows() {
+                if accounts.is_valid(row) {
+                    *rows.entry(accounts.value(row).to_string()).or_insert(0) += counts.value(row).max(0) as u64;
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Where the split staged tables are: `<dir>/<bucket>/<table>/rows.arrow`.
+#[derive(Debug)]
+pub struct SplitStaging {
+    dir: PathBuf,
+}
+
+impl SplitStaging {
+    /// Reads each staged table of `ctx` once and writes its rows to one file per range of
+    /// `ranges` (which must cover every account id, as [`crate::transform::buckets::plan`]'s
+    /// do), under `dir`.
+    pub async fn write(ctx: &SessionContext, staged: &[&str], ranges: &[AccountRange], dir: &Path) -> Result<Self> {
+        // The ranges are ascending and contiguous: a row's bucket is the number of ranges
+        // after the first whose lower bound it reaches.
+        let lower_bounds: Vec<&str> = ranges.iter().skip(1).filter_map(|r| r.from.as_deref()).collect();
+        for name in staged {
+            let schema = table(name)?.file_schema.clone();
+            let mut writers = Vec::with_capacity(ranges.len());
+            for bucket in 0..ranges.len() {
+                let folder = dir.join(bucket.to_string()).join(name);
+                std::fs::create_dir_all(&folder)?;
+                let file = BufWriter::new(File::create(folder.join("rows.arrow"))?);
+                writers.push(FileWriter::try_new(file, &schema)?);
+            }
+            let mut stream = ctx.table(*name).await?.execute_stream().await?;
+            while let Some(batch) = stream.next().await {
+                let batch = crate::transform::conform(&batch?, table(name)?)?;
+                for (bucket, rows) in bucket_rows(&batch, &lower_bounds)?.into_iter().enumerate() {
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let part = if rows.len() == batch.num_rows() {
+                        batch.clone()
+                    } else {
+                        take_record_batch(&batch, &UInt32Array::from(rows))?
+                    };
+                    writers[bucket].write(&part)?;
+                }
+            }
+            for mut writer in writers {
+                writer.finish()?;
+            }
+        }
+        Ok(SplitStaging { dir: dir.to_path_buf() })
+    }
+
+    /// Registers bucket `bucket`'s rows of each staged table in `ctx`, under its name.
+    pub fn register(&self, ctx: &SessionContext, staged: &[&str], bucket: usize) -> Result<()> {
+        for name in staged {
+            let folder = self.dir.join(bucket.to_string()).join(name);
+            let url = ListingTableUrl::parse(format!("{}/", folder.display()))?;
+            let options = ListingOptions::new(Arc::new(ArrowFormat)).with_file_extension(".arrow");
+            let config = ListingTableConfig::new(url)
+                .with_listing_options(options)
+                .with_schema(table(name)?.file_schema.clone());
+            ctx.register_table(*name, Arc::new(ListingTable::try_new(config)?))?;
+        }
+        Ok(())
+    }
+}
+
+/// The row numbers of `batch` in each bucket, given the lower bounds of every bucket but
+/// the first (ascending).
+fn bucket_rows(batch: &RecordBatch, lower_bounds: &[&str]) -> Result<Vec<Vec<u32>>> {
+    let accounts = batch
+        .column_by_name("account_id")
+        .ok_or_else(|| Error::Schema("a staged table has no account_id column".into()))?;
+    let accounts = cast(accounts, &DataType::Utf8)?;
+    let accounts = accounts.as_string::<i32>();
+    let mut rows = vec![Vec::new(); lower_bounds.len() + 1];
+    for row in 0..accounts.len() {
+        // A row without an account (never written by a source) goes to the first bucket.
+        let bucket = match accounts.is_valid(row) {
+            true => lower_bounds.partition_point(|from| *from <= accounts.value(row)),
+            false => 0,
+        };
+        rows[bucket].push(row as u32);
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::StringArray;
+
+    #[test]
+    fn each_row_goes_to_the_bucket_whose_range_holds_its_account() {
+        let ids = StringArray::from(vec![
+            Some("100"),
+            Some("333"),
+            Some("200"),
+            None,
+            Some("999"),
+            Some("300"),
+        ]);
+        let batch = RecordBatch::try_from_iter([("account_id", Arc::new(ids) as arrow::array::ArrayRef)]).unwrap();
+        // Buckets: (..200), [200..300), [300..).
+        let rows = bucket_rows(&batch, &["200", "300"]).unwrap();
+        assert_eq!(rows, vec![vec![0, 3], vec![2], vec![1, 4, 5]]);
+    }
+}
