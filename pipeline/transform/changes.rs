@@ -180,6 +180,12 @@ pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result
     let old_value = by_field(&|i| format!("j.old_{i}"), "CAST(NULL AS VARCHAR)");
     let new_value = by_field(&|i| format!("j.new_{i}"), "CAST(NULL AS VARCHAR)");
     let differs = by_field(&|i| format!("j.old_{i} IS DISTINCT FROM j.new_{i}"), "false");
+    // Whether a joined row can yield a change at all: added, removed, or a field differs.
+    // Only those rows are crossed with the field list (most rows of a night change nothing).
+    let any_change = std::iter::once("(j.now_present <> j.was_present)".to_string())
+        .chain((0..fields.len()).map(|i| format!("(j.old_{i} IS DISTINCT FROM j.new_{i})")))
+        .collect::<Vec<_>>()
+        .join(" OR ");
     let columns = names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
     let one_per_key = |sql: &str| {
         format!(
@@ -207,6 +213,7 @@ pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result
          flagged AS (\n\
          \x20 SELECT j.*, s.account_id IS NOT NULL AS session_failed\n\
          \x20 FROM joined j LEFT JOIN session_failed s ON s.account_id = j.account_id\n\
+         \x20 WHERE {any_change}\n\
          ),\n\
          diff AS (\n\
          SELECT j.account_id, j.entity_id, j.parent_id, j.region,\n\
