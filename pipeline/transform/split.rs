@@ -1,7 +1,8 @@
 //! The staged tables cut into account buckets: each staged table is read once and its rows
-//! written, by account id, to one Arrow IPC file per bucket (local, uncompressed, written
-//! batch by batch, so the split holds one batch at a time), which that bucket's transforms
-//! then read instead of the whole table.
+//! written, by account id, to one local Parquet file per bucket, which that bucket's
+//! transforms then read instead of the whole table. The files are uncompressed (they live
+//! for one commit) and their row groups small, so that the writers of every bucket, open
+//! at once, hold little.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -12,11 +13,13 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::{cast, take_record_batch};
 use arrow::datatypes::DataType;
-use arrow::ipc::writer::FileWriter;
-use datafusion::datasource::file_format::arrow::ArrowFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, Result};
 use crate::schema::table;
@@ -45,7 +48,10 @@ pub async fn rows_per_account(ctx: &SessionContext, staged: &[&str]) -> Result<B
     Ok(rows)
 }
 
-/// Where the split staged tables are: `<dir>/<bucket>/<table>/rows.arrow`.
+/// Rows per row group of a split file: what each open writer holds before it writes.
+const ROWS_PER_ROW_GROUP: usize = 8 * 1024;
+
+/// Where the split staged tables are: `<dir>/<bucket>/<table>/rows.parquet`.
 #[derive(Debug)]
 pub struct SplitStaging {
     dir: PathBuf,
@@ -61,12 +67,16 @@ impl SplitStaging {
         let lower_bounds: Vec<&str> = ranges.iter().skip(1).filter_map(|r| r.from.as_deref()).collect();
         for name in staged {
             let schema = table(name)?.file_schema.clone();
+            let properties = WriterProperties::builder()
+                .set_compression(Compression::UNCOMPRESSED)
+                .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
+                .build();
             let mut writers = Vec::with_capacity(ranges.len());
             for bucket in 0..ranges.len() {
                 let folder = dir.join(bucket.to_string()).join(name);
                 std::fs::create_dir_all(&folder)?;
-                let file = BufWriter::new(File::create(folder.join("rows.arrow"))?);
-                writers.push(FileWriter::try_new(file, &schema)?);
+                let file = BufWriter::new(File::create(folder.join("rows.parquet"))?);
+                writers.push(ArrowWriter::try_new(file, schema.clone(), Some(properties.clone()))?);
             }
             let mut stream = ctx.table(*name).await?.execute_stream().await?;
             while let Some(batch) = stream.next().await {
@@ -83,8 +93,8 @@ impl SplitStaging {
                     writers[bucket].write(&part)?;
                 }
             }
-            for mut writer in writers {
-                writer.finish()?;
+            for writer in writers {
+                writer.close()?;
             }
         }
         Ok(SplitStaging { dir: dir.to_path_buf() })
@@ -95,7 +105,7 @@ impl SplitStaging {
         for name in staged {
             let folder = self.dir.join(bucket.to_string()).join(name);
             let url = ListingTableUrl::parse(format!("{}/", folder.display()))?;
-            let options = ListingOptions::new(Arc::new(ArrowFormat)).with_file_extension(".arrow");
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
             let config = ListingTableConfig::new(url)
                 .with_listing_options(options)
                 .with_schema(table(name)?.file_schema.clone());
