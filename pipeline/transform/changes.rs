@@ -187,12 +187,23 @@ pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result
         .collect::<Vec<_>>()
         .join(" OR ");
     let columns = names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
-    let one_per_key = |sql: &str| {
-        format!(
-            "SELECT {columns} FROM (SELECT x.*, row_number() OVER (PARTITION BY x.account_id, x.entity_id) AS copy \
-             FROM ({sql}) x) WHERE copy = 1"
-        )
+    // One row per key. A lake should hold none twice, but a past mistake may have (the
+    // full outer join would then multiply them): the rows are checked first, by their keys
+    // alone, and only a side that holds a key twice goes through the window that keeps one
+    // (a window partitioned by a million keys costs more than the rest of the diff).
+    let one_per_key = async |sql: &str| -> Result<String> {
+        let duplicated =
+            format!("SELECT 1 FROM ({sql}) x GROUP BY x.account_id, x.entity_id HAVING count(*) > 1 LIMIT 1");
+        let found = ctx.sql(&duplicated).await?.collect().await?;
+        Ok(match found.iter().any(|b| b.num_rows() > 0) {
+            false => sql.to_string(),
+            true => format!(
+                "SELECT {columns} FROM (SELECT x.*, row_number() OVER (PARTITION BY x.account_id, x.entity_id) AS copy \
+                 FROM ({sql}) x) WHERE copy = 1"
+            ),
+        })
     };
+    let (cur, prev) = (one_per_key(&current).await?, one_per_key(&previous).await?);
     Ok(format!(
         "-- changes of {entity} (queries/changes/{entity}.sql)\n\
          WITH cur AS (\n  {cur}\n),\n\
@@ -232,8 +243,6 @@ pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result
          JOIN previous_runs pr ON pr.account_id = d.account_id\n\
          CROSS JOIN run_params params",
         entity = entity.name,
-        cur = one_per_key(&current),
-        prev = one_per_key(&previous),
     ))
 }
 

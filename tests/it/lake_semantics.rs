@@ -173,7 +173,7 @@ fn a_failed_account_keeps_its_iam_rows_and_findings_as_stale_until_the_retention
 #[test]
 fn a_repeated_region_writes_each_row_once_and_a_duplicated_past_cannot_multiply() {
     let moto = Moto::start();
-    moto.seed(&team_org());
+    let seeded = moto.seed(&team_org());
     let lake = tempfile::tempdir().unwrap();
     let warehouse = lake.path().to_str().unwrap();
     let run = |as_of: &str| {
@@ -212,10 +212,31 @@ fn a_repeated_region_writes_each_row_once_and_a_duplicated_past_cannot_multiply(
         vec![json!({"n": 6, "ids": 3})],
         "the past now holds each instance twice"
     );
+    // And one instance is terminated before day 2: its changes are recorded once each,
+    // however often the past holds its row.
+    let terminated = seeded.instances("alpha")[0].clone();
+    let operations = json!([{"op": "terminate_instance", "account": seeded.account("alpha"), "instance": terminated}]);
+    let file = lake.path().join("operations.json");
+    std::fs::write(&file, operations.to_string()).unwrap();
+    let status = python_command()
+        .arg(crate::support::repo_root().join("scripts/change_org.py"))
+        .args(["--endpoint-url", &moto.url(), file.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "change_org.py failed");
     run("2026-11-21T02:00:00Z");
     assert_eq!(query(lake.path(), distinct), vec![json!({"n": 3, "ids": 3})]);
     let kept = query(lake.path(), "SELECT min(first_seen) AS first FROM latest_ec2_instances");
     assert!(kept[0]["first"].as_str().unwrap().starts_with("2026-11-20"), "{kept:?}");
+    let changes = query(
+        lake.path(),
+        "SELECT entity_id, change, field, old_value, new_value FROM latest_changes WHERE entity_type = 'instance'",
+    );
+    let state = json!({"entity_id": terminated, "change": "modified", "field": "state",
+                       "old_value": "running", "new_value": "terminated"});
+    assert_eq!(changes.iter().filter(|c| **c == state).count(), 1, "{changes:?}");
+    let fields: std::collections::BTreeSet<String> = changes.iter().map(|c| c["field"].to_string()).collect();
+    assert_eq!(fields.len(), changes.len(), "each field changed once: {changes:?}");
 }
 
 #[test]
