@@ -53,15 +53,9 @@ impl AwsContext {
         if let Some(url) = &config.endpoint_url {
             loader = loader.endpoint_url(url);
         }
+        // One HTTP client for every SDK client of the run (http_client.rs).
+        loader = loader.http_client(http_client::shared_https_client());
         let base = loader.load().await;
-        // One HTTP client for every account's SDK clients, validated once (http_client.rs).
-        let base = match base.http_client() {
-            Some(http) => base
-                .into_builder()
-                .http_client(http_client::ValidatedOnce::wrap(http))
-                .build(),
-            None => base,
-        };
         let provider = base
             .credentials_provider()
             .ok_or_else(|| Error::NoCredentials("no credential provider is configured".into()))?;
