@@ -66,7 +66,8 @@ impl SplitStaging {
         // after the first whose lower bound it reaches.
         let lower_bounds: Vec<&str> = ranges.iter().skip(1).filter_map(|r| r.from.as_deref()).collect();
         for name in staged {
-            let schema = table(name)?.file_schema.clone();
+            let staged = table(name)?;
+            let schema = staged.file_schema.clone();
             let properties = WriterProperties::builder()
                 .set_compression(Compression::UNCOMPRESSED)
                 .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
@@ -80,7 +81,7 @@ impl SplitStaging {
             }
             let mut stream = ctx.table(*name).await?.execute_stream().await?;
             while let Some(batch) = stream.next().await {
-                let batch = crate::transform::conform(&batch?, table(name)?)?;
+                let batch = crate::transform::conform(&batch?, staged)?;
                 for (bucket, rows) in bucket_rows(&batch, &lower_bounds)?.into_iter().enumerate() {
                     if rows.is_empty() {
                         continue;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::support::{FaultProxy, Moto, comparable_latest_rows, lake_tables, python_command, repo_root, run_orglake};
+use crate::support::{FaultProxy, Moto, change_org, comparable_latest_rows, lake_tables, run_orglake};
 
 #[test]
 fn a_commit_in_buckets_of_accounts_writes_the_same_lake_as_a_commit_in_one() {
@@ -71,20 +71,14 @@ fn a_commit_in_buckets_of_accounts_writes_the_same_lake_as_a_commit_in_one() {
     // Day 2: alpha changes, beta's role cannot be assumed (its rows are carried forward as
     // stale, and its changes are not recorded), gamma's region fails.
     let alpha = seeded.account("alpha");
-    let changes = tempfile::tempdir().unwrap();
-    let file = changes.path().join("changes.json");
-    let operations = json!([
-        {"op": "terminate_instance", "account": alpha, "instance": seeded.instances("alpha")[0]},
-        {"op": "create_user", "account": alpha, "user": "newbie"},
-        {"op": "delete_user", "account": alpha, "user": "leaver"}
-    ]);
-    std::fs::write(&file, operations.to_string()).unwrap();
-    let status = python_command()
-        .arg(repo_root().join("scripts/change_org.py"))
-        .args(["--endpoint-url", &moto.url(), file.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(status.success(), "change_org.py failed");
+    change_org(
+        &moto.url(),
+        json!([
+            {"op": "terminate_instance", "account": alpha, "instance": seeded.instances("alpha")[0]},
+            {"op": "create_user", "account": alpha, "user": "newbie"},
+            {"op": "delete_user", "account": alpha, "user": "leaver"}
+        ]),
+    );
     proxy.set_rules(json!([
         {"action": "AssumeRole", "contains": seeded.account("beta"), "fault": "deny"},
         {"action": "DescribeInstances", "account": seeded.account("gamma"), "fault": "deny"}

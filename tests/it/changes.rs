@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, SnsInbox, python_command, query, repo_root, run_orglake};
+use crate::support::{FaultProxy, Moto, SnsInbox, change_org, query, run_orglake};
 
 /// alpha: two instances, an admin with console, MFA and two keys, a leaver in a group;
 /// beta: one instance (fails on day 2); gamma: moves to another OU on day 2.
@@ -22,20 +22,6 @@ fn org() -> Value {
             {"name": "gamma", "ou": "Teams"}
         ]
     })
-}
-
-/// Applies day-2 operations with boto3 (scripts/change_org.py); returns what they made.
-fn change(endpoint: &str, operations: Value) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("changes.json");
-    std::fs::write(&file, operations.to_string()).unwrap();
-    let output = python_command()
-        .arg(repo_root().join("scripts/change_org.py"))
-        .args(["--endpoint-url", endpoint, file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 /// (account, entity type, entity id, change, field) of every change row, as text.
@@ -99,7 +85,7 @@ fn day_two_records_exactly_what_changed_none_for_a_failed_account_and_the_digest
         .map(|k| k.as_str().unwrap().to_string())
         .collect();
     let leaver_key = seeded.0["users"]["alpha"]["leaver"][0].as_str().unwrap().to_string();
-    let made = change(
+    let made = change_org(
         &moto.url(),
         json!([
             {"op": "terminate_instance", "account": alpha, "instance": instances[0]},

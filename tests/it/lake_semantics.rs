@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, python_command, query, run_ok, run_orglake};
+use crate::support::{FaultProxy, Moto, change_org, python_command, query, run_ok, run_orglake};
 
 /// Three accounts under one OU, one of them with an admin without MFA, instances in two
 /// regions, and an empty OU to move an account to.
@@ -215,15 +215,10 @@ fn a_repeated_region_writes_each_row_once_and_a_duplicated_past_cannot_multiply(
     // And one instance is terminated before day 2: its changes are recorded once each,
     // however often the past holds its row.
     let terminated = seeded.instances("alpha")[0].clone();
-    let operations = json!([{"op": "terminate_instance", "account": seeded.account("alpha"), "instance": terminated}]);
-    let file = lake.path().join("operations.json");
-    std::fs::write(&file, operations.to_string()).unwrap();
-    let status = python_command()
-        .arg(crate::support::repo_root().join("scripts/change_org.py"))
-        .args(["--endpoint-url", &moto.url(), file.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(status.success(), "change_org.py failed");
+    change_org(
+        &moto.url(),
+        json!([{"op": "terminate_instance", "account": seeded.account("alpha"), "instance": terminated}]),
+    );
     run("2026-11-21T02:00:00Z");
     assert_eq!(query(lake.path(), distinct), vec![json!({"n": 3, "ids": 3})]);
     let kept = query(lake.path(), "SELECT min(first_seen) AS first FROM latest_ec2_instances");

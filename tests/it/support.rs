@@ -498,3 +498,18 @@ pub fn listening_port(child: &mut Child, what: &str) -> u16 {
         .and_then(|port| port.parse().ok())
         .unwrap_or_else(|| panic!("{what} says where it listens: {line:?}"))
 }
+
+/// Applies operations to a seeded organization with boto3 (scripts/change_org.py); returns
+/// what they made (by operation index).
+pub fn change_org(endpoint: &str, operations: serde_json::Value) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("changes.json");
+    std::fs::write(&file, operations.to_string()).unwrap();
+    let output = python_command()
+        .arg(repo_root().join("scripts/change_org.py"))
+        .args(["--endpoint-url", endpoint, file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
