@@ -304,6 +304,13 @@ settings! {
         group: Group::Snapshot, flag: "--commit-bucket-rows", value_name: "ROWS",
         env: &["ORGLAKE_COMMIT_BUCKET_ROWS"], default: Some("250000"),
     }
+    /// Memory in MiB that the sorts of a commit's CSV exports hold before they spill to
+    /// local temporary files (16–65,536): the exports of a large run (the findings sorted by
+    /// severity across every account) then stay within it, whatever the run's size.
+    export_sort_memory_mib: u64 = one(|v| bounded(v, 16, 65_536, "MiB")) {
+        group: Group::Snapshot, flag: "--export-sort-memory-mib", value_name: "MIB",
+        env: &["ORGLAKE_EXPORT_SORT_MEMORY_MIB"], default: Some("128"),
+    }
     /// GenerateCredentialReport polls before an account's report is given up (1–1000; the
     /// old system's limit is the default).
     report_max_polls: u32 = one(|v| bounded(v, 1, 1000, "polls")) {

@@ -602,7 +602,8 @@ pub async fn commit(
         suffix: run_id.rsplit('-').next().unwrap_or_default().to_string(),
     };
     let tagged = config.tagging().plan;
-    let exports = match write_run_exports(lake, run_id, snapshot_date, &naming, tagged, &ranges).await {
+    let sort_memory = usize::try_from(config.export_sort_memory_mib << 20).unwrap_or(usize::MAX);
+    let exports = match write_run_exports(lake, run_id, snapshot_date, &naming, tagged, &ranges, sort_memory).await {
         Ok(written) => written,
         Err(err) => {
             tracing::error!(error = %err, "could not write the CSV exports of the committed run; `orglake export` can write them from the lake");
@@ -625,7 +626,8 @@ pub async fn commit(
 }
 
 /// Writes this committed run's CSV exports from its own partitions (new sessions, so that
-/// they see every file): those ordered by account one range of `ranges` after another.
+/// they see every file): those ordered by account one range of `ranges` after another. Each
+/// session's sorts spill to local disk past `sort_memory` bytes.
 async fn write_run_exports(
     lake: &Lake,
     run_id: &str,
@@ -633,10 +635,12 @@ async fn write_run_exports(
     naming: &ExportNaming,
     tagged: bool,
     ranges: &[buckets::AccountRange],
+    sort_memory: usize,
 ) -> Result<Vec<(String, String)>> {
     let tables: Vec<&str> = crate::schema::all_tables().iter().map(|t| t.name()).collect();
-    let session =
-        |range: &buckets::AccountRange| transform::run_rows_session(lake, snapshot_date, run_id, &tables, range);
+    let session = |range: &buckets::AccountRange| {
+        transform::spilling_run_rows_session(lake, snapshot_date, run_id, &tables, range, sort_memory)
+    };
     let whole = session(&buckets::AccountRange::all())?;
     let slices = match ranges.len() {
         1 => Vec::new(),

@@ -158,7 +158,37 @@ pub fn run_rows_session(
     tables: &[&str],
     range: &AccountRange,
 ) -> Result<SessionContext> {
-    let written = SessionContext::new();
+    register_run_rows(SessionContext::new(), lake, snapshot_date, run_id, tables, range)
+}
+
+/// [`run_rows_session`] in a session whose sorts spill to local temporary files once they
+/// hold `sort_memory_bytes` between them. For queries that only filter and sort (the CSV
+/// exports): every consumer of such a query can spill, so none fails for want of memory.
+pub fn spilling_run_rows_session(
+    lake: &Lake,
+    snapshot_date: &str,
+    run_id: &str,
+    tables: &[&str],
+    range: &AccountRange,
+    sort_memory_bytes: usize,
+) -> Result<SessionContext> {
+    let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(
+            sort_memory_bytes,
+        )))
+        .build_arc()?;
+    let ctx = SessionContext::new_with_config_rt(datafusion::prelude::SessionConfig::new(), runtime);
+    register_run_rows(ctx, lake, snapshot_date, run_id, tables, range)
+}
+
+fn register_run_rows(
+    written: SessionContext,
+    lake: &Lake,
+    snapshot_date: &str,
+    run_id: &str,
+    tables: &[&str],
+    range: &AccountRange,
+) -> Result<SessionContext> {
     written.register_object_store(lake.store_url(), lake.store());
     for name in tables {
         let lake_table = table(name)?;
