@@ -6,7 +6,7 @@
 #   scan  benches/ec2_scan.py: a full scan against moto with injected latency, next to the
 #         older scripts' boto3 approach (a correctness-at-latency check: moto is the
 #         bottleneck above a few hundred accounts)
-#   load  benches/load_and_query.py: a lake's age (30 daily commits: commit time, peak RSS and
+#   load  benches/load_and_query.py: a lake's age (day 2, 30 and 365 of a daily lake: commit time, peak RSS and
 #         a latest_ query as it ages; --age-days N), then transform + load of a large
 #         synthetic snapshot next to pyarrow, and queries over it next to DuckDB
 # `make bench` runs both with their defaults; `make bench ARGS="scan --accounts 10,100"` or

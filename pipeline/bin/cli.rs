@@ -59,6 +59,10 @@ pub enum Command {
     /// through the run's transform + load code, without AWS; prints the timings as JSON.
     #[command(name = "bench-load", hide = true)]
     BenchLoad(BenchLoadArgs),
+    /// Benchmark (hidden): copy the latest committed run of a `bench-load` lake onto each of
+    /// the following days as a new run, to make an old lake fast; prints what it wrote as JSON.
+    #[command(name = "bench-replay", hide = true)]
+    BenchReplay(BenchReplayArgs),
     /// Print the member account's read-only IAM policy (hidden): exactly the actions the
     /// registered sources declare; `scripts/regenerate.sh` writes it to `deploy/`.
     #[command(name = "member-policy", hide = true)]
@@ -116,6 +120,17 @@ pub struct BenchLoadArgs {
     /// Where to write, how, and which snapshot.
     #[command(flatten)]
     pub settings: SettingFlags<flags::BenchLoad>,
+}
+
+/// Flags of `orglake bench-replay`.
+#[derive(Debug, Args)]
+pub struct BenchReplayArgs {
+    /// Days to fill after the latest committed run, one copy of it each.
+    #[arg(long)]
+    pub days: u32,
+    /// Which lake.
+    #[command(flatten)]
+    pub lake: SettingFlags<flags::LakeOnly>,
 }
 
 /// `orglake glue` subcommands.
@@ -262,6 +277,12 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
                 users: args.users,
             };
             let report = orglake::run::synthetic::bench_load(&config, size).await?;
+            println!("{}", serde_json::to_string(&report).expect("JSON"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchReplay(args) => {
+            let config = args.lake.resolve(env)?;
+            let report = orglake::run::replay::replay_latest(&config, args.days).await?;
             println!("{}", serde_json::to_string(&report).expect("JSON"));
             Ok(ExitCode::SUCCESS)
         }

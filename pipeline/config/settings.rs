@@ -56,6 +56,7 @@ pub const COMMANDS: &[(&str, &[Group])] = &[
     ("vacuum", LAKE_ONLY),
     ("glue sync", GLUE_SYNC),
     ("bench-load", BENCH_LOAD),
+    ("bench-replay", LAKE_ONLY),
 ];
 
 /// Groups of `run` and `tag`: all of them.

@@ -3,6 +3,7 @@
 //! May import: `act`, `aws`, `catalog`, `config`, `discover`, `error`, `lake`, `notify`, `query`, `scan`, `schema`, `sources`, `status`, `transform`.
 
 pub mod peak_memory;
+pub mod replay;
 pub mod summary;
 pub mod synthetic;
 

@@ -78,7 +78,7 @@ pub const SYNTHETIC_ORGANIZATION: &str = "o-synthetic0";
 
 /// Fails when the lake holds a run of any organization but the synthetic one: synthetic
 /// rows must never mix with a real inventory.
-async fn refuse_a_real_lake(lake: &Lake, warehouse: &str) -> Result<()> {
+pub(crate) async fn refuse_a_real_lake(lake: &Lake, warehouse: &str) -> Result<()> {
     let ctx = crate::query::session(lake).await?;
     let sql = format!(
         "SELECT DISTINCT organization_id FROM raw_runs \

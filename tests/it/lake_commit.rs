@@ -334,3 +334,72 @@ fn export_concatenates_complete_runs_over_a_date_range() {
     ]);
     assert_one_line_error(&bad, 1, &["--from", "YYYY-MM-DD"]);
 }
+
+#[test]
+fn bench_replay_copies_the_latest_run_onto_the_following_days_as_commits_write_them() {
+    let lake = tempfile::tempdir().unwrap();
+    let warehouse = lake.path().to_str().unwrap();
+    let tiny = ["--instances", "40", "--users", "10", "--org-accounts", "4"];
+    let load = |as_of: &str| {
+        let mut args = vec!["bench-load", "--warehouse", warehouse, "--as-of", as_of];
+        args.extend(tiny);
+        run_ok(&args);
+    };
+    load("2026-01-01T06:00:00Z");
+    let replayed = run_ok(&["bench-replay", "--days", "2", "--warehouse", warehouse]);
+    let report: serde_json::Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    assert_eq!(report["dates"], json!(["2026-01-02", "2026-01-03"]), "{report}");
+
+    // Each copy is a committed run of its own date, an exact day after the one before.
+    let runs = query(
+        lake.path(),
+        "SELECT snapshot_date, run_id, CAST(as_of AS VARCHAR) AS as_of FROM runs ORDER BY snapshot_date",
+    );
+    let dates: Vec<&str> = runs.iter().map(|r| r["snapshot_date"].as_str().unwrap()).collect();
+    assert_eq!(dates, ["2026-01-01", "2026-01-02", "2026-01-03"]);
+    let ids: std::collections::BTreeSet<&str> = runs.iter().map(|r| r["run_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 3, "every copy is a new run: {runs:?}");
+    assert!(
+        runs[2]["as_of"].as_str().unwrap().starts_with("2026-01-03T06:00:00"),
+        "{runs:?}"
+    );
+
+    // Every table holds the same rows on each date, under that date's run id; the latest
+    // snapshot is the last copy.
+    let per_date = query(
+        lake.path(),
+        "SELECT snapshot_date, count(*) AS n, count(DISTINCT run_id) AS runs FROM ec2_instances \
+         GROUP BY snapshot_date ORDER BY snapshot_date",
+    );
+    let first = per_date[0]["n"].as_u64().unwrap();
+    assert!(first > 30, "{per_date:?}");
+    let expected: Vec<_> = ["2026-01-01", "2026-01-02", "2026-01-03"]
+        .iter()
+        .map(|d| json!({"snapshot_date": d, "n": first, "runs": 1}))
+        .collect();
+    assert_eq!(per_date, expected);
+    assert_eq!(
+        query(
+            lake.path(),
+            "SELECT snapshot_date, count(*) AS n FROM latest_iam_users GROUP BY snapshot_date"
+        ),
+        vec![json!({"snapshot_date": "2026-01-03", "n": 10})]
+    );
+    let moved = query(
+        lake.path(),
+        "SELECT count(*) AS n FROM iam_users a JOIN iam_users b ON a.arn = b.arn \
+         WHERE a.snapshot_date = '2026-01-01' AND b.snapshot_date = '2026-01-02' \
+         AND b.created_at = a.created_at + INTERVAL '1' DAY",
+    );
+    assert_eq!(moved, vec![json!({"n": 10})], "timestamps move with the copy");
+
+    // A commit after the copies merges the last of them as its previous snapshot.
+    load("2026-01-04T06:00:00Z");
+    assert_eq!(
+        query(
+            lake.path(),
+            "SELECT snapshot_date, count(*) AS n FROM latest_ec2_instances GROUP BY snapshot_date"
+        ),
+        vec![json!({"snapshot_date": "2026-01-04", "n": first})]
+    );
+}
