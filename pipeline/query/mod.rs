@@ -5,12 +5,15 @@
 //! - `latest_<table>`: per account, the rows of the latest committed run that listed it;
 //! - `daily_<table>`: per snapshot date and account, that date's latest such run;
 //!
-//! and `raw_<table>` holds every file, including runs that never finished.
+//! and `raw_<table>` holds every file, including runs that never finished. In DataFusion,
+//! `latest_<table>` reads `latest_partitions_<table>`: the same files, listed only in the
+//! snapshot dates that hold some account's latest run (see [`latest_partitions`]).
 //!
 //! May import: `config`, `error`, `lake`, `schema`.
 
 pub mod changes;
 pub mod export_range;
+pub mod latest_partitions;
 
 use std::sync::Arc;
 
@@ -93,7 +96,7 @@ pub fn lake_views() -> Vec<LakeView> {
         .map(|(name, sql)| LakeView::from_create(name.to_string(), sql))
         .collect();
     for table in all_tables() {
-        let templates = if table.file_schema.field_with_name("account_id").is_ok() {
+        let templates = if has_accounts(table) {
             ACCOUNT_VIEW_TEMPLATES
         } else {
             MANIFEST_VIEW_TEMPLATES
@@ -146,14 +149,47 @@ pub enum OutputFormat {
 pub async fn session(lake: &Lake) -> Result<SessionContext> {
     let ctx = SessionContext::new();
     ctx.register_object_store(lake.store_url(), lake.store());
+    let latest_dates = Arc::new(latest_partitions::LatestDates::new(lake).await?);
     for table in all_tables() {
         register_raw(&ctx, lake, table).await?;
+        if has_accounts(table) {
+            let pruned = latest_partitions::LatestPartitions::new(lake, table, latest_dates.clone())?;
+            ctx.register_table(latest_partitions::provider_name(table.name()), Arc::new(pruned))?;
+        }
     }
     for view in lake_views() {
-        ctx.sql(&format!("CREATE VIEW {} AS {}", view.name, view.select_sql))
+        ctx.sql(&format!("CREATE VIEW {} AS {}", view.name, datafusion_select(&view)?))
             .await?;
     }
     Ok(ctx)
+}
+
+/// Whether `table` has rows per account (and so the per-account views), unlike the manifest.
+fn has_accounts(table: &Table) -> bool {
+    table.file_schema.field_with_name("account_id").is_ok()
+}
+
+/// The SELECT that DataFusion plans for `view`: the Glue view's text, except that a
+/// `latest_<table>` view of a table with accounts reads the date-pruned listing
+/// `latest_partitions_<table>` instead of `raw_<table>`. The rows are the same.
+fn datafusion_select(view: &LakeView) -> Result<String> {
+    let Some(table) = view.name.strip_prefix("latest_") else {
+        return Ok(view.select_sql.clone());
+    };
+    if !all_tables().iter().any(|t| t.name() == table && has_accounts(t)) {
+        return Ok(view.select_sql.clone());
+    }
+    let from = format!("FROM raw_{table} t\n");
+    if !view.select_sql.contains(&from) {
+        return Err(Error::Schema(format!(
+            "queries/lake/table_latest.sql: the view {} must read `{}`, so that DataFusion can \
+             prune it to the latest partitions",
+            view.name,
+            from.trim()
+        )));
+    }
+    let pruned = format!("FROM {} t\n", latest_partitions::provider_name(table));
+    Ok(view.select_sql.replacen(&from, &pruned, 1))
 }
 
 async fn register_raw(ctx: &SessionContext, lake: &Lake, table: &Table) -> Result<()> {

@@ -106,6 +106,83 @@ fn an_ad_hoc_run_of_one_account_hides_no_other_and_a_moved_account_leaves() {
     );
 }
 
+/// Every Parquet file of `table` in the snapshot date `date`, overwritten with bytes that
+/// are not Parquet: any query that opens one fails.
+fn spoil_partition(lake: &Path, table: &str, date: &str) -> usize {
+    let dir = lake.join(table).join(format!("snapshot_date={date}"));
+    let mut spoiled = 0;
+    for entry in walkdir(&dir) {
+        if entry.extension().is_some_and(|e| e == "parquet") {
+            std::fs::write(&entry, b"not parquet").unwrap();
+            spoiled += 1;
+        }
+    }
+    spoiled
+}
+
+fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walkdir(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn latest_views_read_only_the_dates_that_hold_an_accounts_latest_run() {
+    let moto = Moto::start();
+    let org = moto.seed(&json!({
+        "ous": {"Teams": {}, "Elsewhere": {}},
+        "accounts": [
+            {"name": "alpha", "ou": "Teams", "instances": [{"region": "us-east-1", "state": "running"}]},
+            {"name": "beta", "ou": "Teams", "instances": [{"region": "eu-west-1", "state": "stopped"}]},
+            {"name": "delta", "ou": "Elsewhere", "instances": [{"region": "us-east-1", "state": "running"}]}
+        ]
+    }));
+    let lake = tempfile::tempdir().unwrap();
+    let (teams, elsewhere) = (org.ou("Teams"), org.ou("Elsewhere"));
+    for (as_of, ou) in [
+        ("2026-11-19T02:00:00Z", &teams),
+        ("2026-11-20T02:00:00Z", &elsewhere),
+        ("2026-11-21T02:00:00Z", &teams),
+    ] {
+        let output = run_in(lake.path(), &moto.url(), as_of, &["--ou-id", ou.as_str()]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    // The first night's rows are nobody's latest any more: Teams ran again, and Elsewhere's
+    // latest run is the second day's.
+    assert!(spoil_partition(lake.path(), "ec2_instances", "2026-11-19") > 0);
+    let committed = run_orglake(&[
+        "query",
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+        "SELECT count(*) AS n FROM ec2_instances",
+    ]);
+    assert!(
+        !committed.status.success(),
+        "a view over every run opens the spoiled files, so this test can see a scan of them"
+    );
+    let latest = query(
+        lake.path(),
+        "SELECT account_id, snapshot_date FROM latest_ec2_instances ORDER BY account_id",
+    );
+    let mut expected = vec![
+        json!({"account_id": org.account("alpha"), "snapshot_date": "2026-11-21"}),
+        json!({"account_id": org.account("beta"), "snapshot_date": "2026-11-21"}),
+        json!({"account_id": org.account("delta"), "snapshot_date": "2026-11-20"}),
+    ];
+    expected.sort_by_key(|v| v["account_id"].to_string());
+    assert_eq!(
+        latest, expected,
+        "latest_ec2_instances spans both dates and skips the first"
+    );
+}
+
 #[test]
 fn a_failed_account_keeps_its_iam_rows_and_findings_as_stale_until_the_retention_window() {
     let moto = Moto::start();
