@@ -9,7 +9,10 @@
    the DataFusion transforms of queries/transform/ (joins, history merge, cutoff,
    findings), zstd Parquet into the lake, the CSV exports and the manifest. Timed inside
    the process (stage and commit separately); peak memory is the process's maximum RSS.
-2. pyarrow writes the same rows: it reads the lake's ec2_instances, iam_users and
+2. DuckDB runs day 2's transforms: the same SQL (sql.json, written by `bench-load
+   --keep-inputs`) over the same staging files and the same previous run, into zstd
+   Parquet (benches/duckdb_transform.py), timed beside orglake's transforms phase.
+   pyarrow writes the same rows: it reads the lake's ec2_instances, iam_users and
    iam_credential_report tables into memory (not timed), then writes them as zstd Parquet
    (timed). That is only the "load" part of what orglake's commit does.
 3. The same queries over the latest snapshot: through `orglake query` on its `latest_`
@@ -187,10 +190,13 @@ def main():
         print("| step | seconds | input rows/s | peak RSS |")
         print("| --- | --- | --- | --- |")
         # Day 1 starts the lake; day 2 is a nightly run: its transform merges with day 1.
+        kept = pathlib.Path(tmp) / "kept"
         for day, as_of in (("day 1 (empty lake)", "2026-11-23T06:00:00Z"), ("day 2 (merges day 1)", "2026-11-24T06:00:00Z")):
+            # Day 2 also keeps what its transforms read, for DuckDB to run the same SQL on.
+            keep = ["--keep-inputs", str(kept)] if day.startswith("day 2") else []
             seconds, rss, out = run_measured(
                 [args.orglake, "bench-load", "--instances", str(args.instances), "--users", str(args.users),
-                 "--org-accounts", str(args.accounts), "--warehouse", str(lake), "--as-of", as_of], env)
+                 "--org-accounts", str(args.accounts), "--warehouse", str(lake), "--as-of", as_of, *keep], env)
             report = json.loads(out.strip().splitlines()[-1])
             print(f"| orglake {day}: stage (rows -> Arrow -> staging Parquet) | {report['stage_seconds']:.1f} | "
                   f"{input_rows / report['stage_seconds']:,.0f} | |")
@@ -200,6 +206,23 @@ def main():
                 peak = f"{phase['peak_rss_mib']} MiB" if phase["peak_rss_mib"] is not None else ""
                 print(f"| &nbsp;&nbsp;of which {phase['name']} | {phase['seconds']:.1f} | | {peak} |")
             print(f"| orglake {day}: whole process | {seconds:.1f} | {input_rows / seconds:,.0f} | {rss:.0f} MiB |")
+
+        duck_dir = pathlib.Path(tmp) / "duckdb-transform"
+        duck_dir.mkdir()
+        duck_seconds, duck_rss, duck_out = run_measured(
+            [PYTHON, str(ROOT / "benches" / "duckdb_transform.py"), str(kept), str(lake), str(duck_dir)])
+        duck = json.loads(duck_out.strip().splitlines()[-1])
+        phases = {p["name"]: p["seconds"] for p in report["commit_phases"]}
+        same = {t: (report["table_rows"].get(t), n) for t, n in duck["rows"].items()}
+        differ = {t: pair for t, pair in same.items() if pair[0] != pair[1]}
+        print(f"| DuckDB: day 2's transforms (the same SQL over the same staging files and previous run) into zstd Parquet, "
+              f"findings included | {duck['seconds']:.1f} | {input_rows / duck['seconds']:,.0f} | {duck_rss:.0f} MiB |")
+        print(f"\nDay 2, transforms and lake Parquet: orglake {phases.get('transforms and lake Parquet', 0):.1f} s "
+              f"(plus {phases.get('split into buckets', 0):.1f} s splitting into buckets), DuckDB {duck['seconds']:.1f} s; "
+              + ("rows per table the same in both." if not differ else f"rows differ (orglake, DuckDB): {differ}"))
+        print(json.dumps({"bench": "transform", "orglake_s": phases.get("transforms and lake Parquet"),
+                          "orglake_split_s": phases.get("split into buckets"), "duckdb_s": round(duck["seconds"], 3),
+                          "duckdb_peak_rss_mib": round(duck_rss), "rows_differ": differ}), file=sys.stderr)
 
         out_dir = pathlib.Path(tmp) / "pyarrow"
         out_dir.mkdir()

@@ -117,6 +117,10 @@ pub struct BenchLoadArgs {
     /// IAM users (each also a credential-report line).
     #[arg(long, default_value_t = 500_000)]
     pub users: usize,
+    /// Also write what the commit's transforms read (staging Parquet, the run's inputs) and
+    /// the SQL they run into this new folder, for running the same SQL in another engine.
+    #[arg(long)]
+    pub keep_inputs: Option<std::path::PathBuf>,
     /// Where to write, how, and which snapshot.
     #[command(flatten)]
     pub settings: SettingFlags<flags::BenchLoad>,
@@ -276,7 +280,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
                 instances: args.instances,
                 users: args.users,
             };
-            let report = orglake::run::synthetic::bench_load(&config, size).await?;
+            let report = orglake::run::synthetic::bench_load(&config, size, args.keep_inputs.as_deref()).await?;
             println!("{}", serde_json::to_string(&report).expect("JSON"));
             Ok(ExitCode::SUCCESS)
         }

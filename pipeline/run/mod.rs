@@ -6,6 +6,7 @@ pub mod peak_memory;
 pub mod replay;
 pub mod summary;
 pub mod synthetic;
+pub mod transform_inputs;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -109,14 +109,20 @@ pub(crate) async fn refuse_a_real_lake(lake: &Lake, warehouse: &str) -> Result<(
 }
 
 /// Stages a synthetic snapshot of `size` and commits it into the configured warehouse.
-pub async fn bench_load(config: &Config, size: SyntheticSize) -> Result<LoadReport> {
+/// With `keep_inputs`, what the commit's transforms read and run is first written there
+/// ([`super::transform_inputs`]), so that another engine can run the same SQL.
+pub async fn bench_load(
+    config: &Config,
+    size: SyntheticSize,
+    keep_inputs: Option<&std::path::Path>,
+) -> Result<LoadReport> {
     let started_at = Utc::now();
     let as_of = config.as_of.unwrap_or(started_at);
     let snapshot_date = as_of.format("%Y-%m-%d").to_string();
     let run_id = new_run_id(started_at);
     let lake = Lake::open(&config.warehouse, &S3Options::from_config(config), None, true).await?;
     refuse_a_real_lake(&lake, &config.warehouse).await?;
-    let (_staging_dir, staging) = open_staging().await?;
+    let (staging_dir, staging) = open_staging().await?;
 
     let clock = Instant::now();
     let accounts: Vec<AccountRecord> = (0..size.accounts).map(account).collect();
@@ -142,6 +148,20 @@ pub async fn bench_load(config: &Config, size: SyntheticSize) -> Result<LoadRepo
     ];
     let outcomes = outcomes(&accounts, started_at);
     let stage_seconds = clock.elapsed().as_secs_f64();
+
+    if let Some(dir) = keep_inputs {
+        let staged = crate::sources::staged_tables(config, as_of);
+        let kept = super::transform_inputs::KeptRun {
+            run_id: &run_id,
+            as_of,
+            retention_cutoff: as_of - Duration::days(i64::from(config.terminated_retention_days)),
+            accounts: &accounts,
+            outcomes: &outcomes,
+            staging_dir: staging_dir.path(),
+            staged: &staged,
+        };
+        super::transform_inputs::keep(&kept, dir).await?;
+    }
 
     let clock = Instant::now();
     let extracted = Extracted {

@@ -281,7 +281,7 @@ async fn register_previous(ctx: &SessionContext, range: &AccountRange) -> Result
         Some(accounts) => partitions.and(accounts),
         None => partitions,
     };
-    let template = embedded::file(PREVIOUS_ROWS).ok_or_else(|| Error::Schema(format!("{PREVIOUS_ROWS} is missing")))?;
+    let template = previous_rows_template()?;
     for lake_table in crate::schema::all_tables().iter().filter(|t| has_account(t)) {
         let name = lake_table.name();
         let rows = ctx
@@ -296,6 +296,11 @@ async fn register_previous(ctx: &SessionContext, range: &AccountRange) -> Result
 
 /// The view template of each table's previous rows.
 const PREVIOUS_ROWS: &str = "queries/transform/templates/previous_rows.sql";
+
+/// The template of `previous_<table>` (`{table}` to fill in), as [`run_transforms`] uses it.
+pub fn previous_rows_template() -> Result<&'static str> {
+    embedded::file(PREVIOUS_ROWS).ok_or_else(|| Error::Schema(format!("{PREVIOUS_ROWS} is missing")))
+}
 
 /// Where a commit writes: the lake, the snapshot and the run.
 #[derive(Debug, Clone, Copy)]

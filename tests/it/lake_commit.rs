@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::discovery::foreign_org;
-use crate::support::{Moto, assert_one_line_error, orglake, query, run_ok, run_orglake};
+use crate::support::{Moto, assert_one_line_error, orglake, python_command, query, run_ok, run_orglake};
 
 fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
@@ -401,5 +401,69 @@ fn bench_replay_copies_the_latest_run_onto_the_following_days_as_commits_write_t
             "SELECT snapshot_date, count(*) AS n FROM latest_ec2_instances GROUP BY snapshot_date"
         ),
         vec![json!({"snapshot_date": "2026-01-04", "n": first})]
+    );
+}
+
+#[test]
+fn duckdb_runs_a_kept_commits_transform_sql_and_writes_the_same_rows() {
+    let work = tempfile::tempdir().unwrap();
+    let lake = work.path().join("lake");
+    let kept = work.path().join("kept");
+    let out = work.path().join("duckdb");
+    std::fs::create_dir_all(&out).unwrap();
+    let load = |as_of: &str, keep: &[&str]| {
+        let mut args = vec!["bench-load", "--warehouse", lake.to_str().unwrap(), "--as-of", as_of];
+        args.extend(["--instances", "300", "--users", "40", "--org-accounts", "6"]);
+        args.extend_from_slice(keep);
+        run_ok(&args)
+    };
+    load("2026-11-23T06:00:00Z", &[]);
+    // Day 2 merges day 1, and keeps what its transforms read and the SQL they ran.
+    let day2 = load("2026-11-24T06:00:00Z", &["--keep-inputs", kept.to_str().unwrap()]);
+    let report: serde_json::Value =
+        serde_json::from_slice(day2.stdout.trim_ascii_end().rsplit(|b| *b == b'\n').next().unwrap()).unwrap();
+    let duck = python_command()
+        .arg(crate::support::repo_root().join("benches/duckdb_transform.py"))
+        .args([&kept, &lake, &out])
+        .output()
+        .unwrap();
+    assert!(duck.status.success(), "{}", String::from_utf8_lossy(&duck.stderr));
+    let duck: serde_json::Value = serde_json::from_slice(duck.stdout.trim_ascii_end()).unwrap();
+    let written = duck["rows"].as_object().unwrap();
+    assert!(written.len() >= 6, "every transformed table and the findings: {duck}");
+    for (table, rows) in written {
+        assert_eq!(
+            &report["table_rows"][table], rows,
+            "{table}: orglake {report}, DuckDB {duck}"
+        );
+    }
+    // The history merge read day 1: every instance kept its first_seen from there.
+    let carried = "SELECT count(*) AS n FROM {} t WHERE t.first_seen < t.last_seen";
+    let duck_carried = python_command()
+        .args([
+            "-c",
+            "import duckdb, sys; print(duckdb.connect().execute(sys.argv[1]).fetchone()[0])",
+        ])
+        .arg(carried.replace(
+            "{}",
+            &format!("read_parquet('{}/ec2_instances.parquet')", out.display()),
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        duck_carried.status.success(),
+        "{}",
+        String::from_utf8_lossy(&duck_carried.stderr)
+    );
+    let lake_carried = query(
+        &lake,
+        &carried.replace("{}", "(SELECT * FROM ec2_instances WHERE snapshot_date = '2026-11-24')"),
+    );
+    let lake_carried = lake_carried[0]["n"].as_u64().unwrap();
+    assert!(lake_carried > 100, "day 2 continues day 1's history: {lake_carried}");
+    assert_eq!(
+        String::from_utf8_lossy(&duck_carried.stdout).trim(),
+        lake_carried.to_string(),
+        "the same history in both engines"
     );
 }
