@@ -11,15 +11,18 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, StringArray};
+use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::MemTable;
 use datafusion::datasource::listing::ListingTable;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType, col, lit};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
+use futures::TryStreamExt;
+use object_store::ObjectStore;
 
 use crate::error::Result;
 use crate::lake::Lake;
@@ -30,11 +33,17 @@ pub fn provider_name(table: &str) -> String {
     format!("latest_partitions_{table}")
 }
 
-/// Answers which snapshot dates hold some account's latest committed run, from the lake's
-/// manifest and `accounts` tables. It lists the files again on every question, so that it
-/// sees runs committed after it was made.
+/// Answers which run each account's latest rows come from (`latest_account_run_ids`), and
+/// so which snapshot dates hold them, from the lake's manifest and `accounts` tables. The
+/// answer is computed once per state of the manifest (the files under `runs/`, listed on
+/// every question: a run committed since shows up) and shared by every scan of one session:
+/// the pruned listings and `latest_account_run_ids` itself.
 pub struct LatestDates {
     ctx: SessionContext,
+    store: Arc<dyn ObjectStore>,
+    runs_prefix: object_store::path::Path,
+    schema: SchemaRef,
+    answer: tokio::sync::Mutex<Option<(Vec<(String, u64)>, Arc<Vec<RecordBatch>>)>>,
 }
 
 impl std::fmt::Debug for LatestDates {
@@ -57,32 +66,93 @@ impl LatestDates {
             ctx.sql(&format!("CREATE VIEW {} AS {}", view.name, view.select_sql))
                 .await?;
         }
-        Ok(LatestDates { ctx })
+        let schema = Arc::new(ctx.table(LATEST_RUN_IDS).await?.schema().as_arrow().clone());
+        Ok(LatestDates {
+            ctx,
+            store: lake.store(),
+            runs_prefix: lake.table_path("runs"),
+            schema,
+            answer: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    /// The rows of `latest_account_run_ids` for the manifest as it is now.
+    pub async fn latest_run_ids(&self) -> std::result::Result<Arc<Vec<RecordBatch>>, DataFusionError> {
+        let mut manifests: Vec<(String, u64)> = self
+            .store
+            .list(Some(&self.runs_prefix))
+            .map_ok(|meta| (meta.location.to_string(), meta.size))
+            .try_collect()
+            .await?;
+        manifests.sort();
+        let mut answer = self.answer.lock().await;
+        if let Some((seen, rows)) = answer.as_ref()
+            && *seen == manifests
+        {
+            return Ok(rows.clone());
+        }
+        let rows = Arc::new(self.ctx.table(LATEST_RUN_IDS).await?.collect().await?);
+        *answer = Some((manifests, rows.clone()));
+        Ok(rows)
     }
 
     /// The snapshot dates (`YYYY-MM-DD`, as in the partition paths) of every account's
     /// latest committed run, sorted.
     pub async fn dates(&self) -> std::result::Result<Vec<String>, DataFusionError> {
-        let batches = self
-            .ctx
-            .sql("SELECT DISTINCT snapshot_date FROM latest_account_run_ids ORDER BY snapshot_date")
-            .await?
-            .collect()
-            .await?;
-        let mut dates = Vec::new();
-        for batch in &batches {
-            let column = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
+        let mut dates = std::collections::BTreeSet::new();
+        for batch in self.latest_run_ids().await?.iter() {
+            let column = batch
+                .column_by_name("snapshot_date")
+                .ok_or_else(|| DataFusionError::Internal("latest_account_run_ids has no snapshot_date".into()))?;
+            let column = arrow::compute::cast(column, &arrow::datatypes::DataType::Utf8)?;
             let strings = column
                 .as_any()
                 .downcast_ref::<StringArray>()
                 .ok_or_else(|| DataFusionError::Internal("snapshot_date is not text".into()))?;
-            dates.extend(
-                (0..strings.len())
-                    .filter(|&i| strings.is_valid(i))
-                    .map(|i| strings.value(i).to_string()),
-            );
+            dates.extend(strings.iter().flatten().map(str::to_string));
         }
-        Ok(dates)
+        Ok(dates.into_iter().collect())
+    }
+}
+
+/// The run-set view whose answer [`LatestDates`] computes and shares.
+pub const LATEST_RUN_IDS: &str = "latest_account_run_ids";
+
+/// `latest_account_run_ids` in the DataFusion session: the rows that [`LatestDates`]
+/// computed for the manifest as it is when the query is planned (the same SQL,
+/// `queries/lake/run_sets_latest.sql`, computed once for every view of the query).
+#[derive(Debug)]
+pub struct LatestRunIds {
+    dates: Arc<LatestDates>,
+}
+
+impl LatestRunIds {
+    /// The shared answer of `dates` as a table.
+    pub fn new(dates: Arc<LatestDates>) -> Self {
+        LatestRunIds { dates }
+    }
+}
+
+#[async_trait]
+impl TableProvider for LatestRunIds {
+    fn schema(&self) -> SchemaRef {
+        self.dates.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> std::result::Result<Arc<dyn ExecutionPlan>, DataFusionError> {
+        let rows = self.dates.latest_run_ids().await?;
+        let table = MemTable::try_new(self.schema(), vec![rows.as_ref().clone()])?;
+        table.scan(state, projection, filters, limit).await
     }
 }
 

@@ -157,7 +157,14 @@ pub async fn session(lake: &Lake) -> Result<SessionContext> {
             ctx.register_table(latest_partitions::provider_name(table.name()), Arc::new(pruned))?;
         }
     }
+    ctx.register_table(
+        latest_partitions::LATEST_RUN_IDS,
+        Arc::new(latest_partitions::LatestRunIds::new(latest_dates.clone())),
+    )?;
     for view in lake_views() {
+        if view.name == latest_partitions::LATEST_RUN_IDS {
+            continue; // computed once per query by `latest_dates`, from the same SQL
+        }
         ctx.sql(&format!("CREATE VIEW {} AS {}", view.name, datafusion_select(&view)?))
             .await?;
     }

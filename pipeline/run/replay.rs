@@ -144,3 +144,55 @@ async fn copy_table(
     }
     writer.finish().await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigLayers;
+    use crate::run::synthetic::{SyntheticSize, bench_load};
+
+    async fn latest_dates(ctx: &datafusion::prelude::SessionContext) -> Vec<String> {
+        let sql = "SELECT DISTINCT CAST(snapshot_date AS VARCHAR) AS d FROM latest_ec2_instances ORDER BY d";
+        let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let mut dates = Vec::new();
+        for batch in &batches {
+            let column = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8).unwrap();
+            let column = column.as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+            dates.extend(column.iter().flatten().map(str::to_string));
+        }
+        dates
+    }
+
+    /// The latest run set, computed once per state of the manifest and shared by the views
+    /// of a session: the same answer when asked again; a session keeps the file listings it
+    /// made (DataFusion's list-files cache), so a run committed since shows in a new session.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_latest_run_set_is_the_sessions_and_a_new_session_sees_a_new_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = format!(
+            "warehouse = \"{}\"\nas_of = \"2026-01-01T06:00:00Z\"\n",
+            dir.path().display()
+        );
+        let config = ConfigLayers::from_toml(&toml, "test").unwrap().resolve().unwrap();
+        let size = SyntheticSize {
+            accounts: 3,
+            instances: 30,
+            users: 3,
+        };
+        bench_load(&config, size, None).await.unwrap();
+        let lake = Lake::open(&config.warehouse, &S3Options::default(), None, false)
+            .await
+            .unwrap();
+        let ctx = crate::query::session(&lake).await.unwrap();
+        assert_eq!(latest_dates(&ctx).await, ["2026-01-01"]);
+        assert_eq!(latest_dates(&ctx).await, ["2026-01-01"], "asked again, same answer");
+        replay_latest(&config, 1).await.unwrap();
+        assert_eq!(latest_dates(&ctx).await, ["2026-01-01"], "the session's own listings");
+        let ctx = crate::query::session(&lake).await.unwrap();
+        assert_eq!(
+            latest_dates(&ctx).await,
+            ["2026-01-02"],
+            "the new run, in a new session"
+        );
+    }
+}
