@@ -9,6 +9,7 @@
 
 pub mod buckets;
 pub mod changes;
+pub mod spill_pool;
 pub mod split;
 
 use std::sync::Arc;
@@ -173,9 +174,7 @@ pub fn spilling_run_rows_session(
     sort_memory_bytes: usize,
 ) -> Result<SessionContext> {
     let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
-        .with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(
-            sort_memory_bytes,
-        )))
+        .with_memory_pool(Arc::new(spill_pool::SpillablesPool::new(sort_memory_bytes)))
         .build_arc()?;
     let ctx = SessionContext::new_with_config_rt(datafusion::prelude::SessionConfig::new(), runtime);
     register_run_rows(ctx, lake, snapshot_date, run_id, tables, range)
