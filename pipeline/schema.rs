@@ -113,6 +113,12 @@ impl Table {
         &self.def.table
     }
 
+    /// Whether its rows belong to accounts (an `account_id` column): every table but the
+    /// run manifest. Such a table has per-account views and previous rows.
+    pub fn has_accounts(&self) -> bool {
+        self.file_schema.field_with_name("account_id").is_ok()
+    }
+
     /// The full schema as queries see it: file columns followed by partition columns.
     pub fn full_schema(&self) -> SchemaRef {
         let mut fields: Vec<Field> = self.file_schema.fields().iter().map(|f| f.as_ref().clone()).collect();

@@ -96,7 +96,7 @@ pub fn lake_views() -> Vec<LakeView> {
         .map(|(name, sql)| LakeView::from_create(name.to_string(), sql))
         .collect();
     for table in all_tables() {
-        let templates = if has_accounts(table) {
+        let templates = if table.has_accounts() {
             ACCOUNT_VIEW_TEMPLATES
         } else {
             MANIFEST_VIEW_TEMPLATES
@@ -152,7 +152,7 @@ pub async fn session(lake: &Lake) -> Result<SessionContext> {
     let latest_dates = Arc::new(latest_partitions::LatestDates::new(lake).await?);
     for table in all_tables() {
         register_raw(&ctx, lake, table).await?;
-        if has_accounts(table) {
+        if table.has_accounts() {
             let pruned = latest_partitions::LatestPartitions::new(lake, table, latest_dates.clone())?;
             ctx.register_table(latest_partitions::provider_name(table.name()), Arc::new(pruned))?;
         }
@@ -171,11 +171,6 @@ pub async fn session(lake: &Lake) -> Result<SessionContext> {
     Ok(ctx)
 }
 
-/// Whether `table` has rows per account (and so the per-account views), unlike the manifest.
-fn has_accounts(table: &Table) -> bool {
-    table.file_schema.field_with_name("account_id").is_ok()
-}
-
 /// The SELECT that DataFusion plans for `view`: the Glue view's text, except that a
 /// `latest_<table>` view of a table with accounts reads the date-pruned listing
 /// `latest_partitions_<table>` instead of `raw_<table>`. The rows are the same.
@@ -183,7 +178,7 @@ fn datafusion_select(view: &LakeView) -> Result<String> {
     let Some(table) = view.name.strip_prefix("latest_") else {
         return Ok(view.select_sql.clone());
     };
-    if !all_tables().iter().any(|t| t.name() == table && has_accounts(t)) {
+    if !all_tables().iter().any(|t| t.name() == table && t.has_accounts()) {
         return Ok(view.select_sql.clone());
     }
     let from = format!("FROM raw_{table} t\n");

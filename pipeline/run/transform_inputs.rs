@@ -10,7 +10,6 @@ use serde::Serialize;
 
 use crate::discover::AccountRecord;
 use crate::error::Result;
-use crate::lake::batch::rows_to_batch;
 use crate::lake::{Lake, S3Options};
 use crate::schema::table;
 use crate::status::StageOutcome;
@@ -51,14 +50,9 @@ struct CommitSql {
     findings: Vec<(&'static str, &'static str)>,
 }
 
-#[derive(Serialize)]
-struct RunParams {
-    as_of: chrono::DateTime<chrono::Utc>,
-    retention_cutoff: chrono::DateTime<chrono::Utc>,
-}
-
 /// Writes `run`'s inputs and the commit's SQL into `dir` (created; it must not hold
-/// anything else): `staging/<table>_extracted/`, `inputs/{run_params,accounts,account_status}/`,
+/// anything else): `staging/<table>_extracted/`, `inputs/{run_params,accounts,account_status}/`
+/// (what the commit registers as `run_params`, `run_accounts` and `run_account_status`),
 /// `lake_schemas/<table>/` (one empty file with each lake table's columns) and `sql.json`.
 pub async fn keep(run: &KeptRun<'_>, dir: &Path) -> Result<()> {
     copy_dir(run.staging_dir, &dir.join("staging"))?;
@@ -76,13 +70,13 @@ pub async fn keep(run: &KeptRun<'_>, dir: &Path) -> Result<()> {
         true,
     )
     .await?;
-    let params = [RunParams {
-        as_of: run.as_of,
-        retention_cutoff: run.retention_cutoff,
-    }];
-    write_rows(&inputs, "run_params", run.run_id, &params).await?;
-    write_rows(&inputs, "accounts", run.run_id, run.accounts).await?;
-    write_rows(&inputs, "account_status", run.run_id, run.outcomes).await?;
+    let batches =
+        crate::transform::run_input_batches(run.run_id, run.as_of, run.retention_cutoff, run.accounts, run.outcomes)?;
+    for (_, input_table, batch) in batches {
+        let mut writer = inputs.staging_writer(input_table, run.run_id);
+        writer.write(&batch).await?;
+        writer.finish().await?;
+    }
     let sql = CommitSql {
         run_id: run.run_id.to_string(),
         run_set_views: crate::query::RUN_SET_VIEWS.to_vec(),
@@ -90,7 +84,7 @@ pub async fn keep(run: &KeptRun<'_>, dir: &Path) -> Result<()> {
         previous_rows_template: crate::transform::previous_rows_template()?,
         tables_with_accounts: crate::schema::all_tables()
             .iter()
-            .filter(|t| t.file_schema.field_with_name("account_id").is_ok())
+            .filter(|t| t.has_accounts())
             .map(|t| t.name())
             .collect(),
         transforms: crate::transform::transforms(run.staged)?,
@@ -98,14 +92,6 @@ pub async fn keep(run: &KeptRun<'_>, dir: &Path) -> Result<()> {
     };
     let json = serde_json::to_vec_pretty(&sql).map_err(|e| crate::error::Error::Schema(e.to_string()))?;
     std::fs::write(dir.join("sql.json"), json)?;
-    Ok(())
-}
-
-async fn write_rows<T: Serialize>(inputs: &Lake, name: &str, run_id: &str, rows: &[T]) -> Result<()> {
-    let target = table(name)?;
-    let mut writer = inputs.staging_writer(target, run_id);
-    writer.write(&rows_to_batch(target, run_id, rows)?).await?;
-    writer.finish().await?;
     Ok(())
 }
 

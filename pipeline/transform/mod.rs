@@ -117,19 +117,16 @@ struct RunParams {
 /// Registers this run's inputs (`run_params`, `run_accounts`, `run_account_status`, the
 /// staging tables) in a session that already has the lake registered.
 pub async fn register_inputs(ctx: &SessionContext, inputs: &RunInputs<'_>) -> Result<()> {
-    let params = [RunParams {
-        as_of: inputs.as_of,
-        retention_cutoff: inputs.retention_cutoff,
-    }];
-    register_rows(ctx, "run_params", table("run_params")?, inputs.run_id, &params)?;
-    register_rows(ctx, "run_accounts", table("accounts")?, inputs.run_id, inputs.accounts)?;
-    register_rows(
-        ctx,
-        "run_account_status",
-        table("account_status")?,
+    let batches = run_input_batches(
         inputs.run_id,
+        inputs.as_of,
+        inputs.retention_cutoff,
+        inputs.accounts,
         inputs.outcomes,
     )?;
+    for (name, _, batch) in batches {
+        register_batch(ctx, name, batch)?;
+    }
     match inputs.bucket {
         Some((split, bucket)) => split.register(ctx, inputs.staged, bucket)?,
         None => register_staged(ctx, inputs.staging, inputs.staged).await?,
@@ -194,7 +191,7 @@ fn register_run_rows(
         let mut filter = col("snapshot_date")
             .eq(lit(snapshot_date))
             .and(col("run_id").eq(lit(run_id)));
-        if let Some(accounts) = range.filter().filter(|_| has_account(lake_table)) {
+        if let Some(accounts) = range.filter().filter(|_| lake_table.has_accounts()) {
             filter = filter.and(accounts);
         }
         let rows = written
@@ -203,11 +200,6 @@ fn register_run_rows(
         written.register_table(format!("run_{name}"), rows.into_view())?;
     }
     Ok(written)
-}
-
-/// Whether a table's rows belong to accounts (all but the run manifest).
-fn has_account(table: &Table) -> bool {
-    table.file_schema.field_with_name("account_id").is_ok()
 }
 
 /// [`run_rows_session`] with `run_params` beside the rows: the findings read the merged
@@ -224,17 +216,45 @@ async fn written_session(
     Ok(written)
 }
 
-fn register_rows<T: Serialize>(
-    ctx: &SessionContext,
-    name: &str,
-    table: &Table,
-    run_id: &str,
-    rows: &[T],
-) -> Result<()> {
-    let batch = rows_to_batch(table, run_id, rows)?;
+fn register_batch(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<()> {
     let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
     ctx.register_table(name, Arc::new(mem))?;
     Ok(())
+}
+
+/// This run's own inputs to the transform SQL, as (name in the session, the table whose
+/// schema they have, rows): `run_params` (one row: the clock and the retention cutoff),
+/// `run_accounts` and `run_account_status`.
+pub fn run_input_batches(
+    run_id: &str,
+    as_of: DateTime<Utc>,
+    retention_cutoff: DateTime<Utc>,
+    accounts: &[AccountRecord],
+    outcomes: &[StageOutcome],
+) -> Result<Vec<(&'static str, &'static Table, RecordBatch)>> {
+    let params = [RunParams {
+        as_of,
+        retention_cutoff,
+    }];
+    let (params_table, accounts_table, status_table) =
+        (table("run_params")?, table("accounts")?, table("account_status")?);
+    Ok(vec![
+        (
+            "run_params",
+            params_table,
+            rows_to_batch(params_table, run_id, &params)?,
+        ),
+        (
+            "run_accounts",
+            accounts_table,
+            rows_to_batch(accounts_table, run_id, accounts)?,
+        ),
+        (
+            "run_account_status",
+            status_table,
+            rows_to_batch(status_table, run_id, outcomes)?,
+        ),
+    ])
 }
 
 /// Registers `previous_<table>` for every lake table with an `account_id`
@@ -281,7 +301,7 @@ async fn register_previous(ctx: &SessionContext, range: &AccountRange) -> Result
         None => partitions,
     };
     let template = previous_rows_template()?;
-    for lake_table in crate::schema::all_tables().iter().filter(|t| has_account(t)) {
+    for lake_table in crate::schema::all_tables().iter().filter(|t| t.has_accounts()) {
         let name = lake_table.name();
         let rows = ctx
             .table(format!("raw_{name}").as_str())
@@ -507,6 +527,16 @@ pub fn conform(batch: &RecordBatch, table: &Table) -> Result<RecordBatch> {
 mod tests {
     use super::*;
     use crate::sources::credential_report::parse;
+
+    fn register_rows<T: Serialize>(
+        ctx: &SessionContext,
+        name: &str,
+        table: &Table,
+        run_id: &str,
+        rows: &[T],
+    ) -> Result<()> {
+        register_batch(ctx, name, rows_to_batch(table, run_id, rows)?)
+    }
 
     /// Runs every finding query over the golden credential report with the run clock at
     /// 2026-11-24 and returns (principal, check_id) pairs.
