@@ -21,8 +21,6 @@ use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType, col, lit};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
-use futures::TryStreamExt;
-use object_store::ObjectStore;
 
 use crate::error::Result;
 use crate::lake::Lake;
@@ -35,24 +33,23 @@ pub fn provider_name(table: &str) -> String {
 
 /// Answers which run each account's latest rows come from (`latest_account_run_ids`), and
 /// so which snapshot dates hold them, from the lake's manifest and `accounts` tables. The
-/// answer is computed once per state of the manifest (the files under `runs/`, listed on
-/// every question: a run committed since shows up) and shared by every scan of one session:
-/// the pruned listings and `latest_account_run_ids` itself.
-pub struct LatestDates {
+/// answer is computed once, when a query first needs it, and shared by every scan of the
+/// session: the pruned listings and `latest_account_run_ids` itself. A session is a
+/// snapshot of the file listings it made (DataFusion's list-files cache), so the answer
+/// could not change within it anyway; a run committed since shows in a new session.
+pub struct LatestRunSet {
     ctx: SessionContext,
-    store: Arc<dyn ObjectStore>,
-    runs_prefix: object_store::path::Path,
     schema: SchemaRef,
-    answer: tokio::sync::Mutex<Option<(Vec<(String, u64)>, Arc<Vec<RecordBatch>>)>>,
+    answer: tokio::sync::OnceCell<Arc<Vec<RecordBatch>>>,
 }
 
-impl std::fmt::Debug for LatestDates {
+impl std::fmt::Debug for LatestRunSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LatestDates").finish_non_exhaustive()
+        f.debug_struct("LatestRunSet").finish_non_exhaustive()
     }
 }
 
-impl LatestDates {
+impl LatestRunSet {
     /// A session over `lake` with only `raw_runs`, `raw_accounts` and the run-set views.
     pub async fn new(lake: &Lake) -> Result<Self> {
         let ctx = SessionContext::new();
@@ -67,33 +64,22 @@ impl LatestDates {
                 .await?;
         }
         let schema = Arc::new(ctx.table(LATEST_RUN_IDS).await?.schema().as_arrow().clone());
-        Ok(LatestDates {
+        Ok(LatestRunSet {
             ctx,
-            store: lake.store(),
-            runs_prefix: lake.table_path("runs"),
             schema,
-            answer: tokio::sync::Mutex::new(None),
+            answer: tokio::sync::OnceCell::new(),
         })
     }
 
-    /// The rows of `latest_account_run_ids` for the manifest as it is now.
+    /// The rows of `latest_account_run_ids`, computed on the first call.
     pub async fn latest_run_ids(&self) -> std::result::Result<Arc<Vec<RecordBatch>>, DataFusionError> {
-        let mut manifests: Vec<(String, u64)> = self
-            .store
-            .list(Some(&self.runs_prefix))
-            .map_ok(|meta| (meta.location.to_string(), meta.size))
-            .try_collect()
+        let rows = self
+            .answer
+            .get_or_try_init(|| async {
+                Ok::<_, DataFusionError>(Arc::new(self.ctx.table(LATEST_RUN_IDS).await?.collect().await?))
+            })
             .await?;
-        manifests.sort();
-        let mut answer = self.answer.lock().await;
-        if let Some((seen, rows)) = answer.as_ref()
-            && *seen == manifests
-        {
-            return Ok(rows.clone());
-        }
-        let rows = Arc::new(self.ctx.table(LATEST_RUN_IDS).await?.collect().await?);
-        *answer = Some((manifests, rows.clone()));
-        Ok(rows)
+        Ok(rows.clone())
     }
 
     /// The snapshot dates (`YYYY-MM-DD`, as in the partition paths) of every account's
@@ -115,28 +101,28 @@ impl LatestDates {
     }
 }
 
-/// The run-set view whose answer [`LatestDates`] computes and shares.
+/// The run-set view whose answer [`LatestRunSet`] computes and shares.
 pub const LATEST_RUN_IDS: &str = "latest_account_run_ids";
 
-/// `latest_account_run_ids` in the DataFusion session: the rows that [`LatestDates`]
-/// computed for the manifest as it is when the query is planned (the same SQL,
-/// `queries/lake/run_sets_latest.sql`, computed once for every view of the query).
+/// `latest_account_run_ids` in the DataFusion session: the rows that [`LatestRunSet`]
+/// computed when a query of the session first needed them (the same SQL,
+/// `queries/lake/run_sets_latest.sql`, computed once for every view of the session).
 #[derive(Debug)]
 pub struct LatestRunIds {
-    dates: Arc<LatestDates>,
+    runs: Arc<LatestRunSet>,
 }
 
 impl LatestRunIds {
-    /// The shared answer of `dates` as a table.
-    pub fn new(dates: Arc<LatestDates>) -> Self {
-        LatestRunIds { dates }
+    /// The shared answer of `runs` as a table.
+    pub fn new(runs: Arc<LatestRunSet>) -> Self {
+        LatestRunIds { runs }
     }
 }
 
 #[async_trait]
 impl TableProvider for LatestRunIds {
     fn schema(&self) -> SchemaRef {
-        self.dates.schema.clone()
+        self.runs.schema.clone()
     }
 
     fn table_type(&self) -> TableType {
@@ -150,26 +136,26 @@ impl TableProvider for LatestRunIds {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> std::result::Result<Arc<dyn ExecutionPlan>, DataFusionError> {
-        let rows = self.dates.latest_run_ids().await?;
+        let rows = self.runs.latest_run_ids().await?;
         let table = MemTable::try_new(self.schema(), vec![rows.as_ref().clone()])?;
         table.scan(state, projection, filters, limit).await
     }
 }
 
-/// The listing of one table, scanned only in the partitions that [`LatestDates`] names at
-/// the time of the scan. Used by the DataFusion session's `latest_<table>` views.
+/// The listing of one table, scanned only in the partitions that [`LatestRunSet`] names (its
+/// answer for the session). Used by the DataFusion session's `latest_<table>` views.
 #[derive(Debug)]
 pub struct LatestPartitions {
     listing: ListingTable,
-    dates: Arc<LatestDates>,
+    runs: Arc<LatestRunSet>,
 }
 
 impl LatestPartitions {
-    /// Wraps the listing of `table` in `lake`, pruned by `dates`.
-    pub fn new(lake: &Lake, table: &Table, dates: Arc<LatestDates>) -> Result<Self> {
+    /// Wraps the listing of `table` in `lake`, pruned to the dates of `runs`.
+    pub fn new(lake: &Lake, table: &Table, runs: Arc<LatestRunSet>) -> Result<Self> {
         Ok(LatestPartitions {
             listing: super::listing_table(lake, table)?,
-            dates,
+            runs,
         })
     }
 }
@@ -198,7 +184,7 @@ impl TableProvider for LatestPartitions {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> std::result::Result<Arc<dyn ExecutionPlan>, DataFusionError> {
-        let dates = self.dates.dates().await?;
+        let dates = self.runs.dates().await?;
         // No latest run at all (an empty lake): no partition can match.
         let only_latest = if dates.is_empty() {
             lit(false)

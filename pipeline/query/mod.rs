@@ -149,21 +149,21 @@ pub enum OutputFormat {
 pub async fn session(lake: &Lake) -> Result<SessionContext> {
     let ctx = SessionContext::new();
     ctx.register_object_store(lake.store_url(), lake.store());
-    let latest_dates = Arc::new(latest_partitions::LatestDates::new(lake).await?);
+    let latest_runs = Arc::new(latest_partitions::LatestRunSet::new(lake).await?);
     for table in all_tables() {
         register_raw(&ctx, lake, table).await?;
         if table.has_accounts() {
-            let pruned = latest_partitions::LatestPartitions::new(lake, table, latest_dates.clone())?;
+            let pruned = latest_partitions::LatestPartitions::new(lake, table, latest_runs.clone())?;
             ctx.register_table(latest_partitions::provider_name(table.name()), Arc::new(pruned))?;
         }
     }
     ctx.register_table(
         latest_partitions::LATEST_RUN_IDS,
-        Arc::new(latest_partitions::LatestRunIds::new(latest_dates.clone())),
+        Arc::new(latest_partitions::LatestRunIds::new(latest_runs.clone())),
     )?;
     for view in lake_views() {
         if view.name == latest_partitions::LATEST_RUN_IDS {
-            continue; // computed once per query by `latest_dates`, from the same SQL
+            continue; // computed once per session by `latest_runs`, from the same SQL
         }
         ctx.sql(&format!("CREATE VIEW {} AS {}", view.name, datafusion_select(&view)?))
             .await?;

@@ -163,8 +163,8 @@ mod tests {
         dates
     }
 
-    /// The latest run set, computed once per state of the manifest and shared by the views
-    /// of a session: the same answer when asked again; a session keeps the file listings it
+    /// The latest run set, computed once per session and shared by its views: the same
+    /// answer when asked again; a session keeps the file listings it
     /// made (DataFusion's list-files cache), so a run committed since shows in a new session.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_latest_run_set_is_the_sessions_and_a_new_session_sees_a_new_run() {
