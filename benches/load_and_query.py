@@ -101,28 +101,14 @@ for name, table in tables.items():
 print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
 """
 
-DUCKDB_COPY = r"""
+# Day 2's lake rows as CSV, by DuckDB: each table's rows as they are (a plain COPY), or,
+# given orglake's export SQL folder (queries/exports/), through that SQL: the same renames,
+# column order and sort. A table without a file of its own is exported whole, as orglake does.
+DUCKDB_CSV = r"""
 import json, sys, time, pathlib
 import duckdb
 lake, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-day = "snapshot_date=2026-11-24"
-con = duckdb.connect()
-con.execute("SET enable_progress_bar = false")
-started = time.perf_counter()
-rows = 0
-for table in sorted(p.parent.name for p in lake.glob(f"*/{day}")):
-    files = f"{lake}/{table}/{day}/*.parquet"
-    con.execute(f"COPY (SELECT * FROM read_parquet('{files}')) TO '{out}/{table}.csv' (HEADER)")
-    rows += con.execute(f"SELECT count(*) FROM read_parquet('{files}')").fetchone()[0]
-print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
-"""
-
-# orglake's own export SQL (queries/exports/), run by DuckDB over the same day's lake rows:
-# the same renames, column order and sort, written as CSV.
-DUCKDB_EXPORT_SQL = r"""
-import json, sys, time, pathlib
-import duckdb
-lake, out, exports = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
+exports = pathlib.Path(sys.argv[3]) if len(sys.argv) > 3 else None
 day = "snapshot_date=2026-11-24"
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
@@ -131,10 +117,10 @@ rows = 0
 for table in sorted(p.parent.name for p in lake.glob(f"*/{day}")):
     files = f"{lake}/{table}/{day}/*.parquet"
     con.execute(f"CREATE VIEW run_{table} AS SELECT * FROM read_parquet('{files}', hive_partitioning = true)")
-    # A table without a file of its own is exported whole, as orglake does.
-    path = exports / f"{table}.sql"
-    sql = path.read_text() if path.exists() else f"SELECT * FROM run_{table}"
-    sql = "\n".join(l for l in sql.splitlines() if not l.lstrip().startswith("--"))
+    sql = f"SELECT * FROM run_{table}"
+    if exports is not None and (exports / f"{table}.sql").exists():
+        sql = (exports / f"{table}.sql").read_text()
+        sql = "\n".join(l for l in sql.splitlines() if not l.lstrip().startswith("--"))
     rows += con.execute(f"COPY (\n{sql}\n) TO '{out}/{table}.csv' (HEADER)").fetchone()[0]
 print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
 """
@@ -247,8 +233,8 @@ def main():
             [PYTHON, str(ROOT / "benches" / "duckdb_transform.py"), str(kept), str(lake), str(duck_dir)])
         duck = json.loads(duck_out.strip().splitlines()[-1])
         phases = {p["name"]: p["seconds"] for p in report["commit_phases"]}
-        same = {t: (report["table_rows"].get(t), n) for t, n in duck["rows"].items()}
-        differ = {t: pair for t, pair in same.items() if pair[0] != pair[1]}
+        both = {t: (report["table_rows"].get(t), n) for t, n in duck["rows"].items()}
+        differ = {t: pair for t, pair in both.items() if pair[0] != pair[1]}
         print(f"| DuckDB: day 2's transforms (the same SQL over the same staging files and previous run) into zstd Parquet, "
               f"findings included | {duck['seconds']:.1f} | {input_rows / duck['seconds']:,.0f} | {duck_rss:.0f} MiB |")
         print(f"\nDay 2, transforms and lake Parquet: orglake {phases.get('transforms and lake Parquet', 0):.1f} s "
@@ -274,16 +260,16 @@ def main():
             print(json.dumps({"bench": "to_arrow", **staged}), file=sys.stderr)
         csv_dir = pathlib.Path(tmp) / "duckdb-csv"
         csv_dir.mkdir()
-        duck_seconds, duck_rss, duck_out = run_measured([PYTHON, "-c", DUCKDB_COPY, str(lake), str(csv_dir)])
+        duck_seconds, duck_rss, duck_out = run_measured([PYTHON, "-c", DUCKDB_CSV, str(lake), str(csv_dir)])
         duck = json.loads(duck_out.strip().splitlines()[-1])
-        exports = {p["name"]: p["seconds"] for p in report["commit_phases"]}.get("CSV exports", 0)
+        exports = phases.get("CSV exports", 0)
         print(f"\nCSV of day 2's lake rows ({duck['rows']:,} rows, every table): orglake's CSV exports phase "
               f"{exports:.1f} s; DuckDB `COPY (SELECT * FROM read_parquet(...)) TO ... (HEADER)` {duck['seconds']:.1f} s "
               f"(peak RSS {duck_rss:.0f} MiB)\n")
         same_dir = pathlib.Path(tmp) / "duckdb-export-sql"
         same_dir.mkdir()
         same_seconds, same_rss, same_out = run_measured(
-            [PYTHON, "-c", DUCKDB_EXPORT_SQL, str(lake), str(same_dir), str(ROOT / "queries" / "exports")])
+            [PYTHON, "-c", DUCKDB_CSV, str(lake), str(same_dir), str(ROOT / "queries" / "exports")])
         same = json.loads(same_out.strip().splitlines()[-1])
         if same["rows"] != duck["rows"]:
             raise SystemExit(f"DuckDB's run of the export SQL wrote {same['rows']} rows, its plain COPY {duck['rows']}")
