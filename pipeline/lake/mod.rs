@@ -8,6 +8,7 @@
 //! May import: `aws`, `config`, `error`, `schema`.
 
 pub mod batch;
+pub mod checkpoints;
 pub mod export;
 pub mod lease;
 pub mod s3;

@@ -126,6 +126,7 @@ pub async fn vacuum(lake: &Lake, grace: chrono::Duration, now: DateTime<Utc>, ap
     let manifests = lake.table_path(MANIFEST_TABLE);
     // The owner-tag audit is never vacuumed, committed or not.
     let audit = lake.table_path(AUDIT_TABLE);
+    let checkpoints = crate::lake::checkpoints::checkpoint_dir(lake);
     let file_name = |path: &Path| path.filename().unwrap_or_default().to_string();
     let no_exports = ExportKeys::default();
     let committed: BTreeSet<String> = files
@@ -147,7 +148,11 @@ pub async fn vacuum(lake: &Lake, grace: chrono::Duration, now: DateTime<Utc>, ap
         let Some(run_id) = run_of(&file_name(&file.location), &exports) else {
             continue;
         };
-        if committed.contains(&run_id) || file.location.prefix_matches(&audit) {
+        // Checkpoints are judged below, by whether a newer one supersedes them.
+        if committed.contains(&run_id)
+            || file.location.prefix_matches(&audit)
+            || file.location.prefix_matches(&checkpoints)
+        {
             continue;
         }
         // A run that still holds its lease may still be writing: never touched.
@@ -168,6 +173,17 @@ pub async fn vacuum(lake: &Lake, grace: chrono::Duration, now: DateTime<Utc>, ap
         if run_started_at(&run_id).is_some_and(|started| started < cutoff) {
             orphans.push((file.location.clone(), run_id, file.size));
         }
+    }
+    // Run-set checkpoints that a newer one supersedes: each is a summary of the runs, never
+    // the only copy of anything.
+    for file in crate::lake::checkpoints::superseded(&files, lake, cutoff) {
+        let run_id = file
+            .location
+            .filename()
+            .unwrap_or_default()
+            .trim_end_matches(".parquet")
+            .to_string();
+        orphans.push((file.location.clone(), run_id, file.size));
     }
     if apply {
         for (path, _, _) in &orphans {

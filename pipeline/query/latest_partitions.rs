@@ -38,7 +38,7 @@ pub fn provider_name(table: &str) -> String {
 /// snapshot of the file listings it made (DataFusion's list-files cache), so the answer
 /// could not change within it anyway; a run committed since shows in a new session.
 pub struct LatestRunSet {
-    ctx: SessionContext,
+    lake: Lake,
     schema: SchemaRef,
     answer: tokio::sync::OnceCell<Arc<Vec<RecordBatch>>>,
 }
@@ -50,7 +50,8 @@ impl std::fmt::Debug for LatestRunSet {
 }
 
 impl LatestRunSet {
-    /// A session over `lake` with only `raw_runs`, `raw_accounts` and the run-set views.
+    /// The latest run set of `lake`, not yet computed: its columns are planned from the
+    /// run-set views over `raw_runs` and `raw_accounts`, without reading a file.
     pub async fn new(lake: &Lake) -> Result<Self> {
         let ctx = SessionContext::new();
         ctx.register_object_store(lake.store_url(), lake.store());
@@ -65,18 +66,28 @@ impl LatestRunSet {
         }
         let schema = Arc::new(ctx.table(LATEST_RUN_IDS).await?.schema().as_arrow().clone());
         Ok(LatestRunSet {
-            ctx,
+            lake: lake.clone(),
             schema,
             answer: tokio::sync::OnceCell::new(),
         })
     }
 
-    /// The rows of `latest_account_run_ids`, computed on the first call.
+    /// The rows of `latest_account_run_ids`, computed on the first call, through the lake's
+    /// newest run-set checkpoint (see [`super::run_set_checkpoint`]).
     pub async fn latest_run_ids(&self) -> std::result::Result<Arc<Vec<RecordBatch>>, DataFusionError> {
         let rows = self
             .answer
             .get_or_try_init(|| async {
-                Ok::<_, DataFusionError>(Arc::new(self.ctx.table(LATEST_RUN_IDS).await?.collect().await?))
+                let (ctx, _) = super::run_set_checkpoint::run_set_session(&self.lake, None)
+                    .await
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                let mut rows = Vec::new();
+                for batch in ctx.table(LATEST_RUN_IDS).await?.collect().await? {
+                    let batch = super::run_set_checkpoint::in_schema(&batch, &self.schema)
+                        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                    rows.push(batch);
+                }
+                Ok::<_, DataFusionError>(Arc::new(rows))
             })
             .await?;
         Ok(rows.clone())

@@ -14,6 +14,7 @@
 pub mod changes;
 pub mod export_range;
 pub mod latest_partitions;
+pub mod run_set_checkpoint;
 
 use std::sync::Arc;
 

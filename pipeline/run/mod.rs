@@ -574,6 +574,11 @@ pub async fn commit(
     write_rows(lake, "runs", snapshot_date, run_id, &[manifest]).await?;
     info!(run_id, status = manifest_status.as_str(), "run committed");
     phases.done("tag plan, account_status and manifest");
+    // Only saves the next runs and queries work: without it they read every manifest.
+    if let Err(err) = query::run_set_checkpoint::write_checkpoint(lake, run_id).await {
+        tracing::warn!(error = %err, "could not write the run-set checkpoint; the next run reads every manifest instead");
+    }
+    phases.done("run-set checkpoint");
 
     // After the commit: the tags whose intent is committed, then their outcomes, added to
     // this run (tag_actions and account_status files numbered after the committed ones).

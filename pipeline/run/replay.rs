@@ -1,7 +1,7 @@
 //! An old lake made fast, for the lake's-age benchmark (`orglake bench-replay`): the latest
 //! committed run of a synthetic lake is copied onto each of the following days as a new
 //! run, through the lake's own table writers (the same Parquet files, row groups and
-//! statistics that a commit writes), the manifest last. Every timestamp column is moved by
+//! statistics that a commit writes), the manifest last, then the run-set checkpoint. Every timestamp column is moved by
 //! the days between the two dates, so each copy reads as that day's run; the copies hold
 //! the same instances and users, which a nightly lake of a steady organization does too.
 //! CSV exports and raw credential reports are not copied: neither a commit nor a query
@@ -73,6 +73,8 @@ pub async fn replay_latest(config: &Config, days: u32) -> Result<ReplayReport> {
             )
             .await?;
         }
+        // As a commit does after its manifest.
+        crate::query::run_set_checkpoint::write_checkpoint(&lake, &run_id).await?;
         rows_per_copy = rows;
         dates.push(date);
     }

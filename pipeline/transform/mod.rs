@@ -262,10 +262,9 @@ pub fn run_input_batches(
 /// in the latest committed run that listed it. `previous_runs` is computed once and kept in
 /// memory (one row per account), and its partitions become a literal filter on
 /// `raw_<table>`, so that only those partitions are listed and read, whatever the lake's age.
-async fn register_previous(ctx: &SessionContext, range: &AccountRange) -> Result<()> {
-    let runs = ctx.table("previous_runs").await?;
-    let schema = Arc::new(runs.schema().as_arrow().clone());
-    let batches = runs.collect().await?;
+async fn register_previous(ctx: &SessionContext, lake: &Lake, range: &AccountRange) -> Result<()> {
+    let schema = Arc::new(ctx.table("previous_runs").await?.schema().as_arrow().clone());
+    let batches = previous_runs(ctx, lake).await?;
     let mut dates = std::collections::BTreeSet::new();
     let mut run_ids = std::collections::BTreeSet::new();
     for batch in &batches {
@@ -311,6 +310,46 @@ async fn register_previous(ctx: &SessionContext, range: &AccountRange) -> Result
         ctx.sql(&template.replace("{table}", name)).await?;
     }
     Ok(())
+}
+
+/// The rows of `previous_runs` (`queries/transform/inputs/previous_runs.sql`) for the run
+/// whose `run_params` and `run_accounts` `ctx` holds, in a run-set session of `lake`: read
+/// through its newest run-set checkpoint, so that it reads the manifests and `accounts` of
+/// only the runs committed since, however old the lake.
+async fn previous_runs(ctx: &SessionContext, lake: &Lake) -> Result<Vec<RecordBatch>> {
+    let as_of = run_clock(ctx).await?;
+    let (runs, source) = crate::query::run_set_checkpoint::run_set_session(lake, Some(as_of)).await?;
+    tracing::debug!(?source, "previous runs");
+    for name in ["run_params", "run_accounts"] {
+        runs.register_table(name, ctx.table_provider(name).await?)?;
+    }
+    let view = embedded::file(PREVIOUS_RUNS).ok_or_else(|| Error::Schema(format!("{PREVIOUS_RUNS} is missing")))?;
+    runs.sql(view).await?;
+    let schema = Arc::new(ctx.table("previous_runs").await?.schema().as_arrow().clone());
+    let mut rows = Vec::new();
+    for batch in runs.table("previous_runs").await?.collect().await? {
+        rows.push(crate::query::run_set_checkpoint::in_schema(&batch, &schema)?);
+    }
+    Ok(rows)
+}
+
+/// The view of each account's previous run.
+const PREVIOUS_RUNS: &str = "queries/transform/inputs/previous_runs.sql";
+
+/// This run's clock, from the one row of `run_params`.
+async fn run_clock(ctx: &SessionContext) -> Result<DateTime<Utc>> {
+    let batches = ctx.sql("SELECT as_of FROM run_params").await?.collect().await?;
+    batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .and_then(|b| {
+            b.column(0)
+                .as_any()
+                .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+                .and_then(|clock| clock.iter().flatten().next())
+        })
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(|| Error::Schema("run_params holds no run clock (as_of)".into()))
 }
 
 /// The view template of each table's previous rows.
@@ -400,7 +439,7 @@ pub async fn run_transforms(
     for view in input_views() {
         ctx.sql(view).await?;
     }
-    register_previous(ctx, range).await?;
+    register_previous(ctx, writers.at.lake, range).await?;
     let transformed = transforms(staged)?;
     for (name, sql) in &transformed {
         writers.write_query(ctx, sql, table(name)?).await?;

@@ -214,6 +214,24 @@ fn concurrent_runs_into_one_lake_both_complete() {
     );
     assert_eq!(per_run.len(), 2);
     assert!(per_run.iter().all(|r| r["n"] == json!(8)));
+    // Each wrote a run-set checkpoint after its manifest, of what it saw committed.
+    crate::support::assert_checkpoints_change_no_answer(lake.path());
+
+    // vacuum deletes the checkpoint the newer one supersedes, and nothing else.
+    let latest_runs = "SELECT account_id, run_id FROM latest_account_run_ids ORDER BY 1";
+    let before = query(lake.path(), latest_runs);
+    let output = run_ok(&["vacuum", "--warehouse", warehouse, "--older-than-hours", "0", "--apply"]);
+    let deleted: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
+    assert!(deleted[0].contains("/_checkpoints/run_sets/"), "{deleted:?}");
+    let left = std::fs::read_dir(lake.path().join("_checkpoints/run_sets"))
+        .unwrap()
+        .count();
+    assert_eq!(left, 1, "the newest checkpoint stays");
+    assert_eq!(query(lake.path(), latest_runs), before);
 }
 
 #[test]

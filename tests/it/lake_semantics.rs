@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::support::{FaultProxy, Moto, change_org, python_command, query, run_ok, run_orglake};
+use crate::support::{
+    FaultProxy, Moto, assert_checkpoints_change_no_answer, change_org, python_command, query, run_ok, run_orglake,
+};
 
 /// Three accounts under one OU, one of them with an admin without MFA, instances in two
 /// regions, and an empty OU to move an account to.
@@ -93,6 +95,7 @@ fn an_ad_hoc_run_of_one_account_hides_no_other_and_a_moved_account_leaves() {
     let mut expected = vec![json!({"account_id": org.account("alpha")}), json!({"account_id": beta})];
     expected.sort_by_key(|v| v.to_string());
     assert_eq!(latest, expected, "the moved account left latest_accounts");
+    assert_checkpoints_change_no_answer(lake.path());
     assert_eq!(
         count(
             lake.path(),
@@ -154,9 +157,17 @@ fn latest_views_read_only_the_dates_that_hold_an_accounts_latest_run() {
         let output = run_in(lake.path(), &moto.url(), as_of, &["--ou-id", ou.as_str()]);
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
+    assert_checkpoints_change_no_answer(lake.path());
     // The first night's rows are nobody's latest any more: Teams ran again, and Elsewhere's
     // latest run is the second day's.
     assert!(spoil_partition(lake.path(), "ec2_instances", "2026-11-19") > 0);
+    // Which run is each account's latest is read from the last run's checkpoint, not from
+    // the manifests and accounts of the runs it covers.
+    for date in ["2026-11-19", "2026-11-20"] {
+        for table in ["runs", "accounts"] {
+            assert!(spoil_partition(lake.path(), table, date) > 0);
+        }
+    }
     let committed = run_orglake(&[
         "query",
         "--warehouse",
@@ -180,6 +191,26 @@ fn latest_views_read_only_the_dates_that_hold_an_accounts_latest_run() {
     assert_eq!(
         latest, expected,
         "latest_ec2_instances spans both dates and skips the first"
+    );
+    // The next run's history continues from the checkpoint too.
+    let output = run_in(
+        lake.path(),
+        &moto.url(),
+        "2026-11-22T02:00:00Z",
+        &["--ou-id", teams.as_str()],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let first_seen = query(
+        lake.path(),
+        "SELECT account_id, CAST(first_seen AS VARCHAR) AS first_seen FROM latest_ec2_instances \
+         WHERE snapshot_date = '2026-11-22' ORDER BY account_id",
+    );
+    assert_eq!(first_seen.len(), 2, "{first_seen:?}");
+    assert!(
+        first_seen
+            .iter()
+            .all(|r| r["first_seen"].as_str().unwrap().starts_with("2026-11-19")),
+        "first seen on the first night: {first_seen:?}"
     );
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::support::{Moto, comparable_latest_rows, lake_tables, query, run_ok};
+use crate::support::{Moto, assert_checkpoints_change_no_answer, comparable_latest_rows, lake_tables, query, run_ok};
 
 #[test]
 fn three_shards_write_exactly_what_one_run_writes() {
@@ -126,6 +126,7 @@ fn three_shards_write_exactly_what_one_run_writes() {
         history[0]["first_seen"].as_str().unwrap().starts_with("2026-11-20"),
         "first_seen kept across sharded runs: {history:?}"
     );
+    assert_checkpoints_change_no_answer(sharded.path());
     let days = query(
         sharded.path(),
         "SELECT snapshot_date, count(*) AS runs FROM daily_runs GROUP BY 1 ORDER BY 1",

@@ -303,6 +303,42 @@ pub fn query_with(flags: &[&str], sql: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Asserts that the lake's run-set checkpoints change no answer: `latest_account_run_ids`
+/// (the run each account's latest rows come from) is the same read through the newest
+/// checkpoint, through only the oldest one (as after commits that wrote none), and from
+/// every manifest with no checkpoint at all. Puts the checkpoints back afterwards.
+pub fn assert_checkpoints_change_no_answer(lake: &Path) {
+    let sql = "SELECT account_id, run_id, CAST(snapshot_date AS VARCHAR) AS snapshot_date \
+               FROM latest_account_run_ids ORDER BY account_id";
+    let dir = lake.join("_checkpoints").join("run_sets");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("every commit writes a run-set checkpoint into {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() > 1, "a checkpoint per commit: {files:?}");
+    let newest = query(lake, sql);
+    assert!(!newest.is_empty(), "the lake has latest runs");
+    let aside = tempfile::tempdir().unwrap();
+    let put_aside = |files: &[PathBuf]| {
+        for file in files {
+            std::fs::rename(file, aside.path().join(file.file_name().unwrap())).unwrap();
+        }
+    };
+    put_aside(&files[1..]);
+    let oldest = query(lake, sql);
+    put_aside(&files[..1]);
+    let none = query(lake, sql);
+    for file in &files {
+        std::fs::rename(aside.path().join(file.file_name().unwrap()), file).unwrap();
+    }
+    assert_eq!(none, newest, "the newest checkpoint against every manifest");
+    assert_eq!(
+        oldest, newest,
+        "the oldest checkpoint and the runs since, against the newest"
+    );
+}
+
 /// Columns that differ between two runs of the same organization at the same run clock:
 /// the run's id (and the id of the run that observed a row) and wall-clock times.
 const PER_RUN_COLUMNS: &[&str] = &[
