@@ -9,7 +9,7 @@ fault proxy adding a fixed latency to every call. Prints a Markdown table.
 Each org size gets a fresh moto. Peak memory is the maximum resident set size of the
 orglake process (from wait4). The lower bound is what the latency and the concurrency
 limits allow for orglake's critical path, in calls x latency: discovery (DescribeOrganization,
-DescribeOrganizationalUnit, ListParents, ListAccountsForParent and ListChildren for the OU and
+DescribeOrganizationalUnit, ListParents, ListAccountsForParent and ListOrganizationalUnitsForParent for the OU and
 its root, then ListTagsForResource 4 at a time: 6 + ceil(accounts / 4)), then
 ceil(accounts / max_concurrency) rounds of one account's chain (AssumeRole,
 GetCallerIdentity, DescribeRegions, then per region in parallel DescribeInstances +

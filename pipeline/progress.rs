@@ -7,6 +7,11 @@
 pub trait Progress: Send + Sync {
     /// A phase of `total` steps begins, for example `accounts`.
     fn begin(&self, phase: &'static str, total: u64);
+    /// The phase has `steps` more steps than it had (a phase whose total grows while it
+    /// runs begins with what it knows, perhaps 0).
+    fn grow(&self, steps: u64) {
+        let _ = steps;
+    }
     /// `steps` more steps of the phase are done.
     fn advance(&self, steps: u64);
     /// The phase is over.

@@ -68,12 +68,12 @@ pub fn floor(org: &Org, accounts: &[&Account], limits: &Limits) -> Floor {
         .map(|a| account_path(a, limits))
         .fold(0.0, f64::max);
     // DescribeOrganization and ListRoots; per OU in scope DescribeOrganizationalUnit and
-    // ListParents (its path); per OU below, its name; per OU, ListAccountsForParent and
-    // ListChildren; a page per 20 accounts more; a ListTagsForResource per account.
+    // ListParents (its path); per OU, ListAccountsForParent and
+    // ListOrganizationalUnitsForParent (which names the OUs below); a page per 20 accounts
+    // more; a ListTagsForResource per account.
     let top = org.ous.iter().filter(|o| o.parent.starts_with("r-")).count() as f64;
     let ous = org.ous.len() as f64;
-    let org_calls =
-        2.0 + 2.0 * top + (ous - top) + 2.0 * ous + (accounts.len() as f64 / 20.0).ceil() + accounts.len() as f64;
+    let org_calls = 2.0 + 2.0 * top + 2.0 * ous + (accounts.len() as f64 / 20.0).ceil() + accounts.len() as f64;
     let organizations_rate_s = over_rate(org_calls, limits.organizations);
     let sts_rate_s = over_rate(accounts.len() as f64, limits.sts);
     Floor {

@@ -38,6 +38,14 @@ impl Progress for ProgressBar {
         });
     }
 
+    fn grow(&self, steps: u64) {
+        self.with_phase(|current| {
+            if let Some(span) = current {
+                span.pb_inc_length(steps);
+            }
+        });
+    }
+
     fn advance(&self, steps: u64) {
         self.with_phase(|current| {
             if let Some(span) = current {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_organizations::Client;
-use aws_sdk_organizations::types::{Account, ChildType};
+use aws_sdk_organizations::types::Account;
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
@@ -65,8 +65,17 @@ pub struct Discovery {
 }
 
 /// Finds every account in `scope`, with OU paths; their tags come from [`account_tags`],
-/// one call per account, which the run makes while it scans.
-pub async fn discover(aws: &AwsContext, scope: &Scope, expected_org: Option<&str>) -> Result<Discovery> {
+/// one call per account, which the run makes while it scans. `found` is called with each
+/// account as soon as its OU's listing returns, before the walk ends, so that a scan can
+/// start on it while the rest of the tree is walked (an account under two scope OUs is
+/// found twice; the returned list holds it once). Every OU of the scope is checked before
+/// any account is found, so a bad OU id fails the run before anything is scanned.
+pub async fn discover(
+    aws: &AwsContext,
+    scope: &Scope,
+    expected_org: Option<&str>,
+    found: &(dyn Fn(&AccountRecord) + Send + Sync),
+) -> Result<Discovery> {
     let client = aws.organizations();
     let org = client
         .describe_organization()
@@ -89,6 +98,7 @@ pub async fn discover(aws: &AwsContext, scope: &Scope, expected_org: Option<&str
         aws,
         client: &client,
         paths: HashMap::new(),
+        found,
     };
     let mut accounts = match scope {
         Scope::Root => {
@@ -96,9 +106,11 @@ pub async fn discover(aws: &AwsContext, scope: &Scope, expected_org: Option<&str
             walker.accounts_under(&root).await?
         }
         Scope::Ous(ous) => {
-            let mut all = Vec::new();
             for ou in ous {
                 walker.check_ou(ou).await?;
+            }
+            let mut all = Vec::new();
+            for ou in ous {
                 all.extend(walker.accounts_under(ou).await?);
             }
             all
@@ -119,6 +131,8 @@ struct Walker<'a> {
     client: &'a Client,
     /// OU or root id -> slash-joined path of names.
     paths: HashMap<String, String>,
+    /// Told of each account as soon as it is listed.
+    found: &'a (dyn Fn(&AccountRecord) + Send + Sync),
 }
 
 impl Walker<'_> {
@@ -184,43 +198,35 @@ impl Walker<'_> {
     }
 
     /// Every account under `parent`, recursively (every OU below it, every page). One level
-    /// of the tree at a time, a few units at once: each unit's accounts and child units are
-    /// listed together, and a child's name is the only thing left to ask (its parent is known).
+    /// of the tree at a time, a few units at once: each unit's accounts and its child units
+    /// (with their names) are listed together, and its accounts are passed to `found` at
+    /// once.
     async fn accounts_under(&mut self, parent: &str) -> Result<Vec<AccountRecord>> {
         let mut found = Vec::new();
         self.path_of(parent).await?;
         let mut level = vec![parent.to_string()];
         while !level.is_empty() {
             let this = &*self;
-            let listed: Vec<(String, Vec<Account>, Vec<String>)> = stream::iter(level)
+            let listed: Vec<(String, Vec<AccountRecord>, Vec<(String, String)>)> = stream::iter(level)
                 .map(|ou| async move {
                     let (accounts, children) = futures::try_join!(this.accounts_of(&ou), this.child_units(&ou))?;
-                    Ok::<_, Error>((ou, accounts, children))
+                    let path = &this.paths[&ou];
+                    let records: Vec<AccountRecord> = accounts.iter().map(|a| record(a, &ou, path)).collect();
+                    records.iter().for_each(this.found);
+                    Ok::<_, Error>((ou, records, children))
                 })
                 .buffered(ORGANIZATIONS_CONCURRENCY / 2)
                 .try_collect()
                 .await?;
-            let mut children = Vec::new();
-            for (ou, accounts, units) in listed {
-                let path = self.paths[&ou].clone();
-                found.extend(accounts.iter().map(|a| record(a, &ou, &path)));
-                children.extend(units.into_iter().map(|unit| (unit, ou.clone())));
-            }
-            let this = &*self;
-            let named: Vec<(String, String, String)> = stream::iter(children)
-                .map(|(unit, parent)| async move {
-                    debug!(parent = %parent, child = %unit, "descending into OU");
-                    let name = this.unit_name(&unit).await?;
-                    Ok::<_, Error>((unit, parent, name))
-                })
-                .buffered(ORGANIZATIONS_CONCURRENCY)
-                .try_collect()
-                .await?;
-            level = Vec::with_capacity(named.len());
-            for (unit, parent, name) in named {
-                let path = format!("{}/{name}", self.paths[&parent]);
-                self.paths.insert(unit.clone(), path);
-                level.push(unit);
+            level = Vec::new();
+            for (ou, records, units) in listed {
+                found.extend(records);
+                for (unit, name) in units {
+                    debug!(parent = %ou, child = %unit, "descending into OU");
+                    let path = format!("{}/{name}", self.paths[&ou]);
+                    self.paths.insert(unit.clone(), path);
+                    level.push(unit);
+                }
             }
         }
         Ok(found)
@@ -240,22 +246,25 @@ impl Walker<'_> {
         Ok(pages.iter().flat_map(|page| page.accounts().iter().cloned()).collect())
     }
 
-    /// The ids of the OUs directly under an OU or root, every page.
-    async fn child_units(&self, ou: &str) -> Result<Vec<String>> {
+    /// The OUs directly under an OU or root, as (id, name), every page: their names come
+    /// with the listing, so no OU below the scope is described on its own.
+    async fn child_units(&self, ou: &str) -> Result<Vec<(String, String)>> {
         let pages: Vec<_> = self
             .client
-            .list_children()
+            .list_organizational_units_for_parent()
             .parent_id(ou)
-            .child_type(ChildType::OrganizationalUnit)
             .into_paginator()
             .send()
             .try_collect()
             .await
-            .map_err(|e| self.aws.error("organizations:ListChildren", e))?;
+            .map_err(|e| self.aws.error("organizations:ListOrganizationalUnitsForParent", e))?;
         Ok(pages
             .iter()
-            .flat_map(|page| page.children())
-            .filter_map(|child| child.id().map(str::to_string))
+            .flat_map(|page| page.organizational_units())
+            .filter_map(|unit| {
+                let id = unit.id()?;
+                Some((id.to_string(), unit.name().unwrap_or(id).to_string()))
+            })
             .collect())
     }
 
@@ -308,7 +317,9 @@ impl Walker<'_> {
             };
             let parent = self.parent_of(id).await?;
             let path = self.path_of(&parent).await?;
-            found.push(record(account, &parent, &path));
+            let account = record(account, &parent, &path);
+            (self.found)(&account);
+            found.push(account);
         }
         Ok(found)
     }

@@ -202,15 +202,6 @@ async fn run_with(
     let lake = open_lake(config, &aws).await?;
     // Held until the run has written its last file, so that vacuum leaves it alone.
     let lease = crate::lake::lease::Lease::take(&lake, &run_id).await?;
-    let mut discovery = discover(&aws, &config.scope(), config.organization_id.as_deref()).await?;
-    if config.shard.is_partial() {
-        let in_org = discovery.accounts.len();
-        discovery
-            .accounts
-            .retain(|account| config.shard.holds(&account.account_id));
-        info!(shard = %config.shard, accounts = discovery.accounts.len(), of = in_org, "scanning one shard");
-    }
-
     // Extraction streams into staging tables in a local temporary directory.
     let (_staging_dir, staging) = open_staging().await?;
     let sources = crate::sources::registry(config, as_of);
@@ -222,13 +213,41 @@ async fn run_with(
         writers.push(writer);
     }
     let output = RunOutput::new(lake.clone(), &snapshot_date, &run_id, sinks);
-    // The accounts' tags are read while the accounts are scanned: neither needs the other.
-    let account_ids = discovery.accounts.iter().map(|a| a.account_id.clone()).collect();
-    let (outcomes, tags) = tokio::join!(
-        scan_accounts(&aws, config, &discovery.accounts, &sources, &output, progress),
-        crate::discover::account_tags(&aws, account_ids),
-    );
-    discovery.apply_tags(tags?, &config.tag_key);
+
+    // Each account is scanned as soon as discovery lists it; the accounts' tags are read
+    // once the walk is over (Organizations' rate is the walk's limit) while the scan goes on.
+    let (found_sender, found) = tokio::sync::mpsc::unbounded_channel::<AccountRecord>();
+    let scope = config.scope();
+    let discovering = {
+        let aws = &aws;
+        let scope = &scope;
+        async move {
+            let send = move |account: &AccountRecord| {
+                if config.shard.holds(&account.account_id) {
+                    // The scan ends only on an error, which ends the run too.
+                    let _ = found_sender.send(account.clone());
+                }
+            };
+            let discovery = discover(aws, scope, config.organization_id.as_deref(), &send).await;
+            drop(send); // the scan's stream ends once the walk has
+            let mut discovery = discovery?;
+            if config.shard.is_partial() {
+                let in_org = discovery.accounts.len();
+                discovery
+                    .accounts
+                    .retain(|account| config.shard.holds(&account.account_id));
+                info!(shard = %config.shard, accounts = discovery.accounts.len(), of = in_org, "scanning one shard");
+            }
+            let account_ids = discovery.accounts.iter().map(|a| a.account_id.clone()).collect();
+            let tags = crate::discover::account_tags(aws, account_ids).await?;
+            discovery.apply_tags(tags, &config.tag_key);
+            Ok::<_, crate::Error>(discovery)
+        }
+    };
+    let found = futures::stream::unfold(found, |mut found| async move { found.recv().await.map(|a| (a, found)) });
+    let scanning = async { Ok(scan_accounts(&aws, config, found, &sources, &output, progress).await) };
+    // A failed discovery ends the run at once, the accounts in flight with it.
+    let (discovery, outcomes) = futures::future::try_join(discovering, scanning).await?;
     drop(output); // closes the sinks, so the writer tasks can finish
     for writer in writers {
         sink::join(writer).await?;

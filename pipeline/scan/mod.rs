@@ -1,6 +1,7 @@
 //! Per-account fan-out: assume the role in each account and run every registered source
 //! with the account's credentials.
 //!
+//! Accounts are scanned as discovery finds them, while the rest of the OU tree is walked.
 //! The scheduler never lets waiting hold capacity. Every account first opens its session
 //! (at most [`SESSION_CONCURRENCY`] at a time: STS is fast and allows hundreds of calls a
 //! second), then starts its waiting sources at once (the credential report is requested
@@ -12,7 +13,9 @@
 //! May import: `aws`, `config`, `discover`, `error`, `sources`, `status`.
 
 use aws_credential_types::provider::SharedCredentialsProvider;
-use futures::future;
+use std::collections::HashSet;
+
+use futures::{Stream, StreamExt, future};
 use tokio::sync::Semaphore;
 use tracing::warn;
 
@@ -39,50 +42,57 @@ pub mod stage {
 /// Accounts whose AssumeRole and identity check run at once.
 pub const SESSION_CONCURRENCY: usize = 64;
 
-/// Scans every account (active ones only) and returns every stage outcome: sessions
+/// Scans every account of `accounts` (active ones only; an account that comes twice is
+/// scanned once) as soon as it arrives, and returns every stage outcome, those of the
+/// accounts not scanned first, each part sorted by account: sessions
 /// [`SESSION_CONCURRENCY`] at a time, the working sources of at most
 /// `config.max_concurrency` accounts at a time, the waiting sources of every account at
-/// once. A failing account never fails the scan.
+/// once. A failing account never fails the scan; the scan ends when `accounts` does and
+/// every account that came is done.
 pub async fn scan_accounts(
     aws: &AwsContext,
     config: &Config,
-    accounts: &[AccountRecord],
+    accounts: impl Stream<Item = AccountRecord>,
     sources: &[Box<dyn Source>],
     output: &RunOutput,
     progress: &dyn Progress,
 ) -> Vec<StageOutcome> {
-    let mut outcomes = Vec::new();
-    let mut active = Vec::new();
-    for account in accounts {
-        if account.scanned {
-            active.push(account);
-        } else {
-            let reason = format!(
-                "account status is {}; listed but not scanned",
-                account.status.as_deref().unwrap_or("unknown")
-            );
-            outcomes.push(
-                StageOutcome::start(&account.account_id, stage::DISCOVER, None).finish(status::SKIPPED, Some(reason)),
-            );
-        }
-    }
-    progress.begin("accounts", active.len() as u64);
+    progress.begin("accounts", 0);
     let slots = Slots {
         sessions: Semaphore::new(SESSION_CONCURRENCY),
         work: Semaphore::new(config.max_concurrency),
     };
+    let slots = &slots;
+    let mut seen = HashSet::new();
     // Every account is in flight at once: one not yet started holds a few references, one
     // waiting for its report a session and a timer.
-    let slots = &slots;
-    let results: Vec<Vec<StageOutcome>> = future::join_all(active.into_iter().map(|account| async move {
-        let result = scan_account(aws, config, account, sources, output, slots).await;
-        progress.advance(1);
-        result
-    }))
-    .await;
+    let mut done: Vec<(bool, String, Vec<StageOutcome>)> = accounts
+        .filter(move |account| future::ready(seen.insert(account.account_id.clone())))
+        .map(|account| {
+            if account.scanned {
+                progress.grow(1);
+            }
+            async move {
+                if !account.scanned {
+                    let reason = format!(
+                        "account status is {}; listed but not scanned",
+                        account.status.as_deref().unwrap_or("unknown")
+                    );
+                    let skipped = StageOutcome::start(&account.account_id, stage::DISCOVER, None)
+                        .finish(status::SKIPPED, Some(reason));
+                    return (false, account.account_id, vec![skipped]);
+                }
+                let outcomes = scan_account(aws, config, &account, sources, output, slots).await;
+                progress.advance(1);
+                (true, account.account_id, outcomes)
+            }
+        })
+        .buffer_unordered(usize::MAX)
+        .collect()
+        .await;
     progress.end();
-    outcomes.extend(results.into_iter().flatten());
-    outcomes
+    done.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    done.into_iter().flat_map(|(_, _, outcomes)| outcomes).collect()
 }
 
 /// The scan's two kinds of capacity.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::support::{Moto, python_command, query, run_ok};
+use crate::support::{FaultProxy, Moto, python_command, query, run_ok};
 
 /// Nested OUs, an account outside the chosen OU, one under the root, unicode tags, one suspended.
 pub fn foreign_org() -> Value {
@@ -314,4 +314,70 @@ print(json.dumps(out))
         };
         assert_eq!(seen[table.name()]["rows"], json!(rows), "{}", table.name());
     }
+}
+
+#[test]
+fn an_account_is_scanned_as_soon_as_its_ou_is_listed_while_the_walk_goes_on() {
+    let moto = Moto::start();
+    let org = moto.seed(&json!({
+        "ous": {"Early": {}, "Late": {}},
+        "accounts": [{"name": "alpha", "ou": "Early"}, {"name": "beta", "ou": "Late"}]
+    }));
+    let proxy = FaultProxy::start(&moto.url());
+    // The Late OU's accounts take three seconds to list.
+    let late = org.ou("Late");
+    proxy.set_rules(json!([
+        {"action": "ListAccountsForParent", "contains": late, "fault": "delay", "delay_ms": 3000}
+    ]));
+    let lake = tempfile::tempdir().unwrap();
+    run_ok(&[
+        "run",
+        "--endpoint-url",
+        &proxy.url(),
+        "--warehouse",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert_eq!(proxy.hits()["0"], json!(1), "the delay applied");
+    // The proxy logs a request when it forwards it: the delayed listing (Late's, the last
+    // listing of accounts) after its delay.
+    let requests = proxy.requests();
+    let actions: Vec<(&str, Option<&str>)> = requests
+        .iter()
+        .map(|r| (r["action"].as_str().unwrap_or(""), r["account"].as_str()))
+        .collect();
+    let late_listed = actions
+        .iter()
+        .rposition(|(action, _)| *action == "ListAccountsForParent")
+        .unwrap();
+    let assumed = |name: &str| {
+        let id = org.account(name);
+        actions
+            .iter()
+            .position(|(action, account)| *action == "AssumeRole" && *account == Some(id.as_str()))
+            .unwrap_or_else(|| panic!("no AssumeRole into {name}: {actions:?}"))
+    };
+    assert!(
+        assumed("alpha") < late_listed,
+        "alpha, in Early, is scanned while Late is still being listed: {actions:?}"
+    );
+    assert!(assumed("beta") > late_listed, "beta only once Late is listed");
+    let first_tags = actions
+        .iter()
+        .position(|(action, _)| *action == "ListTagsForResource")
+        .unwrap();
+    assert!(
+        first_tags > late_listed,
+        "the accounts' tags are read after the walk: {actions:?}"
+    );
+    let accounts = query(
+        lake.path(),
+        "SELECT account_name, ou_path FROM latest_accounts WHERE ou_path <> 'Root' ORDER BY 1",
+    );
+    assert_eq!(
+        accounts,
+        vec![
+            json!({"account_name": "alpha", "ou_path": "Root/Early"}),
+            json!({"account_name": "beta", "ou_path": "Root/Late"})
+        ]
+    );
 }
