@@ -5,7 +5,8 @@
 //! The scheduler never lets waiting hold capacity. Every account first opens its session
 //! (at most [`SESSION_CONCURRENCY`] at a time: STS is fast and allows hundreds of calls a
 //! second), then starts its waiting sources at once (the credential report is requested
-//! within the first seconds of a scan, for every account) and queues for one of
+//! as soon as the account is admitted: within the first seconds of a scan, for the first
+//! [`ACCOUNTS_IN_FLIGHT`] accounts) and queues for one of
 //! `max_concurrency` work slots for its working sources (EC2, IAM users). A report that is
 //! still being generated waits on a timer, holding no slot. Within an account, each source
 //! bounds its own calls (regions, users), which is where AWS's throttling buckets are.
@@ -42,13 +43,20 @@ pub mod stage {
 /// Accounts whose AssumeRole and identity check run at once.
 pub const SESSION_CONCURRENCY: usize = 64;
 
+/// Accounts in flight at once (session open, credential report requested, waiting for or
+/// holding a work slot). An account admitted waits for about this many accounts ahead of
+/// it to be worked on, a minute or more at the scan's pace, so its report, requested on
+/// admission, is mostly ready by then; and the scan's memory (a session, clients and a
+/// timer per account in flight) stops growing with the organization past this many.
+pub const ACCOUNTS_IN_FLIGHT: usize = 1024;
+
 /// Scans every account of `accounts` (active ones only; an account that comes twice is
 /// scanned once) as soon as it arrives, and returns every stage outcome, those of the
 /// accounts not scanned first, each part sorted by account: sessions
 /// [`SESSION_CONCURRENCY`] at a time, the working sources of at most
-/// `config.max_concurrency` accounts at a time, the waiting sources of every account at
-/// once. A failing account never fails the scan; the scan ends when `accounts` does and
-/// every account that came is done.
+/// `config.max_concurrency` accounts at a time, the waiting sources of every account in
+/// flight ([`ACCOUNTS_IN_FLIGHT`]) at once. A failing account never fails the scan; the
+/// scan ends when `accounts` does and every account that came is done.
 pub async fn scan_accounts(
     aws: &AwsContext,
     config: &Config,
@@ -64,8 +72,8 @@ pub async fn scan_accounts(
     };
     let slots = &slots;
     let mut seen = HashSet::new();
-    // Every account is in flight at once: one not yet started holds a few references, one
-    // waiting for its report a session and a timer.
+    // Up to ACCOUNTS_IN_FLIGHT accounts at once: one not yet started holds a few
+    // references, one waiting for its report a session, a client and a timer.
     let mut done: Vec<(bool, String, Vec<StageOutcome>)> = accounts
         .filter(move |account| future::ready(seen.insert(account.account_id.clone())))
         .map(|account| {
@@ -87,7 +95,7 @@ pub async fn scan_accounts(
                 (true, account.account_id, outcomes)
             }
         })
-        .buffer_unordered(usize::MAX)
+        .buffer_unordered(ACCOUNTS_IN_FLIGHT)
         .collect()
         .await;
     progress.end();
