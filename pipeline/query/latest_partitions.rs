@@ -16,15 +16,14 @@ use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::MemTable;
-use datafusion::datasource::listing::ListingTable;
 use datafusion::error::DataFusionError;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType, col, lit};
+use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::prelude::SessionContext;
 
+#[cfg(doc)]
+use super::date_partitions::Dates;
 use crate::error::Result;
 use crate::lake::Lake;
-use crate::schema::Table;
 
 /// The name under which the DataFusion session registers the date-pruned listing of `table`.
 pub fn provider_name(table: &str) -> String {
@@ -34,9 +33,8 @@ pub fn provider_name(table: &str) -> String {
 /// Answers which run each account's latest rows come from (`latest_account_run_ids`), and
 /// so which snapshot dates hold them, from the lake's manifest and `accounts` tables. The
 /// answer is computed once, when a query first needs it, and shared by every scan of the
-/// session: the pruned listings and `latest_account_run_ids` itself. A session is a
-/// snapshot of the file listings it made (DataFusion's list-files cache), so the answer
-/// could not change within it anyway; a run committed since shows in a new session.
+/// session: the pruned listings and `latest_account_run_ids` itself, so every view of a
+/// query picks the same runs; a run committed since shows in a new session.
 pub struct LatestRunSet {
     lake: Lake,
     schema: SchemaRef,
@@ -53,7 +51,7 @@ impl LatestRunSet {
     /// The latest run set of `lake`, not yet computed: its columns are planned from the
     /// run-set views over `raw_runs` and `raw_accounts`, without reading a file.
     pub async fn new(lake: &Lake) -> Result<Self> {
-        let ctx = SessionContext::new();
+        let ctx = super::new_session();
         ctx.register_object_store(lake.store_url(), lake.store());
         for name in ["runs", "accounts"] {
             let table = crate::schema::table(name)?;
@@ -150,60 +148,5 @@ impl TableProvider for LatestRunIds {
         let rows = self.runs.latest_run_ids().await?;
         let table = MemTable::try_new(self.schema(), vec![rows.as_ref().clone()])?;
         table.scan(state, projection, filters, limit).await
-    }
-}
-
-/// The listing of one table, scanned only in the partitions that [`LatestRunSet`] names (its
-/// answer for the session). Used by the DataFusion session's `latest_<table>` views.
-#[derive(Debug)]
-pub struct LatestPartitions {
-    listing: ListingTable,
-    runs: Arc<LatestRunSet>,
-}
-
-impl LatestPartitions {
-    /// Wraps the listing of `table` in `lake`, pruned to the dates of `runs`.
-    pub fn new(lake: &Lake, table: &Table, runs: Arc<LatestRunSet>) -> Result<Self> {
-        Ok(LatestPartitions {
-            listing: super::listing_table(lake, table)?,
-            runs,
-        })
-    }
-}
-
-#[async_trait]
-impl TableProvider for LatestPartitions {
-    fn schema(&self) -> SchemaRef {
-        self.listing.schema()
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::Base
-    }
-
-    fn supports_filters_pushdown(
-        &self,
-        filters: &[&Expr],
-    ) -> std::result::Result<Vec<TableProviderFilterPushDown>, DataFusionError> {
-        self.listing.supports_filters_pushdown(filters)
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        limit: Option<usize>,
-    ) -> std::result::Result<Arc<dyn ExecutionPlan>, DataFusionError> {
-        let dates = self.runs.dates().await?;
-        // No latest run at all (an empty lake): no partition can match.
-        let only_latest = if dates.is_empty() {
-            lit(false)
-        } else {
-            col("snapshot_date").in_list(dates.into_iter().map(lit).collect(), false)
-        };
-        let mut filters = filters.to_vec();
-        filters.push(only_latest);
-        self.listing.scan(state, projection, &filters, limit).await
     }
 }

@@ -12,6 +12,7 @@
 //! May import: `config`, `error`, `lake`, `schema`.
 
 pub mod changes;
+pub mod date_partitions;
 pub mod export_range;
 pub mod latest_partitions;
 pub mod run_set_checkpoint;
@@ -22,8 +23,10 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::DataType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::context::SQLOptions;
-use datafusion::prelude::{DataFrame, SessionContext};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 
 use crate::error::{Error, Result};
 use crate::lake::Lake;
@@ -146,15 +149,32 @@ pub enum OutputFormat {
     Json,
 }
 
+/// A DataFusion session for the lake: no list-files cache, so that a scan filtered to one
+/// snapshot date lists that date's prefix only (with the cache, DataFusion lists the whole
+/// table on a miss; see [`date_partitions`]). Every session over lake or staging files is
+/// made here.
+pub fn new_session() -> SessionContext {
+    new_session_with(RuntimeEnvBuilder::new())
+        .expect("a runtime without a list-files cache and with default settings builds")
+}
+
+/// [`new_session`] with the rest of the runtime (a memory pool, say) from `runtime`.
+pub fn new_session_with(runtime: RuntimeEnvBuilder) -> Result<SessionContext> {
+    let no_list_cache = CacheManagerConfig::default().with_list_files_cache_limit(0);
+    let runtime = runtime.with_cache_manager(no_list_cache).build_arc()?;
+    Ok(SessionContext::new_with_config_rt(SessionConfig::new(), runtime))
+}
+
 /// A DataFusion session with every table of `lake` registered.
 pub async fn session(lake: &Lake) -> Result<SessionContext> {
-    let ctx = SessionContext::new();
+    let ctx = new_session();
     ctx.register_object_store(lake.store_url(), lake.store());
     let latest_runs = Arc::new(latest_partitions::LatestRunSet::new(lake).await?);
     for table in all_tables() {
         register_raw(&ctx, lake, table).await?;
         if table.has_accounts() {
-            let pruned = latest_partitions::LatestPartitions::new(lake, table, latest_runs.clone())?;
+            let latest = date_partitions::Dates::Latest(latest_runs.clone());
+            let pruned = date_partitions::DatePartitions::new(lake, table, latest)?;
             ctx.register_table(latest_partitions::provider_name(table.name()), Arc::new(pruned))?;
         }
     }

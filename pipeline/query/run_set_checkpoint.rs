@@ -12,7 +12,7 @@
 //!
 //! A reader lists the manifests (names only), takes the newest checkpoint whose runs all
 //! still have a manifest, and reads `runs` and `accounts` only on the snapshot dates that
-//! hold a run the checkpoint does not cover. Without a usable checkpoint (a new lake, one
+//! hold a run the checkpoint does not cover, listing only those dates' partitions. Without a usable checkpoint (a new lake, one
 //! written before checkpoints, a file that cannot be read) it reads every run, as before:
 //! a checkpoint only saves work. Athena's views read every run; only orglake's own
 //! sessions use checkpoints.
@@ -31,6 +31,7 @@ use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStoreExt};
 use tracing::{debug, warn};
 
+use super::date_partitions::{DatePartitions, Dates};
 use crate::error::{Error, Result};
 use crate::lake::checkpoints::checkpoint_dir;
 use crate::lake::{Lake, MANIFEST_TABLE};
@@ -77,7 +78,7 @@ pub async fn run_set_session(
 ) -> Result<(SessionContext, RunSetSource)> {
     let manifests = list_manifests(lake).await?;
     let checkpoint = newest_usable_checkpoint(lake, &manifests, as_of_at_most).await;
-    let ctx = SessionContext::new();
+    let ctx = super::new_session();
     ctx.register_object_store(lake.store_url(), lake.store());
     let schema = checkpoint_schema(lake).await?;
     let (rows, covered, name) = match checkpoint {
@@ -93,10 +94,17 @@ pub async fn run_set_session(
     let since = since_checkpoint(&manifests, &covered, source.checkpoint.is_some());
     for name in ["runs", "accounts"] {
         let table = crate::schema::table(name)?;
-        let listing = ctx.read_table(Arc::new(super::listing_table(lake, table)?))?;
         let listing = match &since {
-            Some(filter) => listing.filter(filter.clone())?,
-            None => listing,
+            // Only the dates of the runs since the checkpoint are listed.
+            Some(since) => {
+                let dates = Dates::Fixed(since.dates.clone());
+                let listing = ctx.read_table(Arc::new(DatePartitions::new(lake, table, dates)?))?;
+                match &since.not_covered {
+                    Some(filter) => listing.filter(filter.clone())?,
+                    None => listing,
+                }
+            }
+            None => ctx.read_table(Arc::new(super::listing_table(lake, table)?))?,
         };
         ctx.register_table(format!("raw_{name}"), listing.into_view())?;
     }
@@ -135,10 +143,21 @@ async fn create_views(ctx: &SessionContext) -> Result<()> {
     Ok(())
 }
 
-/// The filter on `runs` and `accounts` that keeps only the runs a checkpoint does not
-/// cover: their snapshot dates, without the covered runs of those dates (from the
-/// manifests' names). `None` (read everything) without a checkpoint.
-fn since_checkpoint(manifests: &[ManifestName], covered: &BTreeSet<String>, has_checkpoint: bool) -> Option<Expr> {
+/// The rows of `runs` and `accounts` that a checkpoint does not cover.
+struct SinceCheckpoint {
+    /// The snapshot dates of the runs it does not cover (often none).
+    dates: Vec<String>,
+    /// Without the covered runs of those dates (from the manifests' names), when there are any.
+    not_covered: Option<Expr>,
+}
+
+/// What of `runs` and `accounts` is left to read after a checkpoint covering `covered`;
+/// `None` (read everything) without a checkpoint.
+fn since_checkpoint(
+    manifests: &[ManifestName],
+    covered: &BTreeSet<String>,
+    has_checkpoint: bool,
+) -> Option<SinceCheckpoint> {
     if !has_checkpoint {
         return None;
     }
@@ -147,20 +166,15 @@ fn since_checkpoint(manifests: &[ManifestName], covered: &BTreeSet<String>, has_
         .filter(|m| !covered.contains(&m.run_id))
         .map(|m| m.snapshot_date.as_str())
         .collect();
-    if dates.is_empty() {
-        return Some(lit(false));
-    }
-    let on_dates = col("snapshot_date").in_list(dates.iter().map(|d| lit(*d)).collect(), false);
     // The covered runs of those dates: a date holds few runs, so this list is short.
     let covered_there: Vec<Expr> = manifests
         .iter()
         .filter(|m| covered.contains(&m.run_id) && dates.contains(m.snapshot_date.as_str()))
         .map(|m| lit(m.run_id.as_str()))
         .collect();
-    Some(if covered_there.is_empty() {
-        on_dates
-    } else {
-        on_dates.and(col("run_id").in_list(covered_there, true))
+    Some(SinceCheckpoint {
+        dates: dates.into_iter().map(str::to_string).collect(),
+        not_covered: (!covered_there.is_empty()).then(|| col("run_id").in_list(covered_there, true)),
     })
 }
 
@@ -311,7 +325,7 @@ async fn checkpoint_schema(lake: &Lake) -> Result<SchemaRef> {
     static SCHEMA: tokio::sync::OnceCell<SchemaRef> = tokio::sync::OnceCell::const_new();
     let schema = SCHEMA
         .get_or_try_init(|| async {
-            let ctx = SessionContext::new();
+            let ctx = super::new_session();
             ctx.register_object_store(lake.store_url(), lake.store());
             for name in ["runs", "accounts"] {
                 let table = crate::schema::table(name)?;

@@ -477,7 +477,7 @@ pub async fn commit(
         bucket: None,
     };
     // A snapshot larger than one bucket is committed one range of accounts at a time.
-    let staged_ctx = datafusion::prelude::SessionContext::new();
+    let staged_ctx = query::new_session();
     transform::register_staged(&staged_ctx, staging, &staged).await?;
     let ranges = buckets::plan(
         &split::rows_per_account(&staged_ctx, &staged).await?,

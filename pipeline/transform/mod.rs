@@ -27,6 +27,7 @@ use crate::embedded;
 use crate::error::{Error, Result};
 use crate::lake::batch::rows_to_batch;
 use crate::lake::{Lake, TableWriter};
+use crate::query::date_partitions::{DatePartitions, Dates};
 use crate::query::{listing_table, register_listing};
 use crate::schema::{Table, table};
 use crate::status::StageOutcome;
@@ -156,7 +157,7 @@ pub fn run_rows_session(
     tables: &[&str],
     range: &AccountRange,
 ) -> Result<SessionContext> {
-    register_run_rows(SessionContext::new(), lake, snapshot_date, run_id, tables, range)
+    register_run_rows(crate::query::new_session(), lake, snapshot_date, run_id, tables, range)
 }
 
 /// [`run_rows_session`] in a session whose sorts spill to local temporary files once they
@@ -171,9 +172,8 @@ pub fn spilling_run_rows_session(
     sort_memory_bytes: usize,
 ) -> Result<SessionContext> {
     let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
-        .with_memory_pool(Arc::new(spill_pool::SpillablesPool::new(sort_memory_bytes)))
-        .build_arc()?;
-    let ctx = SessionContext::new_with_config_rt(datafusion::prelude::SessionConfig::new(), runtime);
+        .with_memory_pool(Arc::new(spill_pool::SpillablesPool::new(sort_memory_bytes)));
+    let ctx = crate::query::new_session_with(runtime)?;
     register_run_rows(ctx, lake, snapshot_date, run_id, tables, range)
 }
 
@@ -260,8 +260,9 @@ pub fn run_input_batches(
 /// Registers `previous_<table>` for every lake table with an `account_id`
 /// (`queries/transform/templates/previous_rows.sql`): the rows each of this run's accounts had
 /// in the latest committed run that listed it. `previous_runs` is computed once and kept in
-/// memory (one row per account), and its partitions become a literal filter on
-/// `raw_<table>`, so that only those partitions are listed and read, whatever the lake's age.
+/// memory (one row per account), and the table is read on its snapshot dates only
+/// ([`DatePartitions`], each date listed by its own prefix) and filtered to its run ids, so
+/// that only those partitions are listed and read, whatever the lake's age.
 async fn register_previous(ctx: &SessionContext, lake: &Lake, range: &AccountRange) -> Result<()> {
     let schema = Arc::new(ctx.table("previous_runs").await?.schema().as_arrow().clone());
     let batches = previous_runs(ctx, lake).await?;
@@ -285,14 +286,9 @@ async fn register_previous(ctx: &SessionContext, lake: &Lake, range: &AccountRan
     ctx.deregister_table("previous_runs")?;
     ctx.register_table("previous_runs", Arc::new(MemTable::try_new(schema, vec![batches])?))?;
 
-    let in_list = |values: &std::collections::BTreeSet<String>| values.iter().map(|v| lit(v.as_str())).collect();
-    let partitions = if run_ids.is_empty() {
-        lit(false)
-    } else {
-        col("snapshot_date")
-            .in_list(in_list(&dates), false)
-            .and(col("run_id").in_list(in_list(&run_ids), false))
-    };
+    // The previous runs' dates only are listed, each by its own prefix.
+    let dates = Dates::Fixed(dates.into_iter().collect());
+    let partitions = col("run_id").in_list(run_ids.iter().map(|v| lit(v.as_str())).collect(), false);
     // The bucket's accounts only: the previous run's files of other buckets are skipped by
     // their statistics (the join with previous_runs would drop their rows anyway).
     let partitions = match range.filter() {
@@ -303,8 +299,7 @@ async fn register_previous(ctx: &SessionContext, lake: &Lake, range: &AccountRan
     for lake_table in crate::schema::all_tables().iter().filter(|t| t.has_accounts()) {
         let name = lake_table.name();
         let rows = ctx
-            .table(format!("raw_{name}").as_str())
-            .await?
+            .read_table(Arc::new(DatePartitions::new(lake, lake_table, dates.clone())?))?
             .filter(partitions.clone())?;
         ctx.register_table(format!("previous_partitions_{name}"), rows.into_view())?;
         ctx.sql(&template.replace("{table}", name)).await?;

@@ -172,3 +172,117 @@ fn sse_kms_without_a_key_id_sends_only_the_encryption_type() {
         );
     }
 }
+
+/// The `prefix` of every ListObjectsV2 request the proxy forwarded from index `from` on,
+/// relative to `lake_prefix` (`<bucket>/<prefix>/`).
+fn listed_prefixes(proxy: &FaultProxy, from: usize, bucket: &str, lake_prefix: &str) -> Vec<String> {
+    proxy.requests()[from..]
+        .iter()
+        .filter(|r| r["method"] == json!("GET"))
+        .filter_map(|r| {
+            let path = r["path"].as_str()?;
+            let query = path.strip_prefix(&format!("/{bucket}"))?.split_once('?')?.1;
+            let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+            params.iter().any(|(k, v)| k == "list-type" && v == "2").then(|| {
+                let prefix = params
+                    .iter()
+                    .find(|(k, _)| k == "prefix")
+                    .map(|(_, v)| v.as_str())
+                    .unwrap_or("");
+                prefix.strip_prefix(lake_prefix).unwrap_or(prefix).to_string()
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_and_a_latest_query_list_only_the_snapshot_dates_they_read() {
+    let moto = Moto::start();
+    moto.seed(&json!({
+        "ous": {"Teams": {}},
+        "accounts": [
+            {"name": "alpha", "ou": "Teams",
+             "instances": [{"region": "us-east-1", "state": "running"}, {"region": "us-east-1", "state": "stopped"}],
+             "users": [{"name": "admin", "console": true, "keys": 1}]},
+            {"name": "beta", "ou": "Teams", "instances": [{"region": "us-east-1", "state": "running"}]}
+        ]
+    }));
+    make_bucket(&moto, "dated-lake");
+    let warehouse = "s3://dated-lake/lake";
+    for day in ["2026-11-01", "2026-11-02"] {
+        let as_of = format!("{day}T06:00:00Z");
+        run_ok(&[
+            "run",
+            "--endpoint-url",
+            &moto.url(),
+            "--warehouse",
+            warehouse,
+            "--as-of",
+            &as_of,
+            "--regions",
+            "us-east-1",
+        ]);
+    }
+    let proxy = FaultProxy::start(&moto.url());
+    let proxy_url = proxy.url();
+    run_ok(&[
+        "run",
+        "--endpoint-url",
+        &proxy_url,
+        "--warehouse",
+        warehouse,
+        "--as-of",
+        "2026-11-03T06:00:00Z",
+        "--regions",
+        "us-east-1",
+    ]);
+    let by_run = listed_prefixes(&proxy, 0, "dated-lake", "lake/");
+    let after_run = proxy.requests().len();
+    let rows = query_with(
+        &["--warehouse", warehouse, "--endpoint-url", &proxy_url],
+        "SELECT count(*) AS n, min(snapshot_date) AS first, max(snapshot_date) AS last FROM latest_ec2_instances",
+    );
+    assert_eq!(rows[0]["first"], json!("2026-11-03"), "{rows:?}");
+    assert_eq!(rows[0]["last"], json!("2026-11-03"), "{rows:?}");
+    assert!(rows[0]["n"].as_u64().unwrap() > 0, "{rows:?}");
+    let by_query = listed_prefixes(&proxy, after_run, "dated-lake", "lake/");
+
+    // A data table is listed only on a date it reads: the run its previous day's partition
+    // and its own, the query the latest date. The manifests' names (runs/) are listed whole,
+    // as the run set needs every committed run; a checkpoint spares reading them.
+    let data_table = |prefix: &&String| {
+        !["runs/", "_checkpoints/", "_leases/"]
+            .iter()
+            .any(|p| prefix.starts_with(p))
+    };
+    let dated = |prefixes: &[String], dates: &[&str]| -> Vec<String> {
+        prefixes
+            .iter()
+            .filter(data_table)
+            .filter(|p| !dates.iter().any(|d| p.contains(&format!("/snapshot_date={d}/"))))
+            .cloned()
+            .collect()
+    };
+    assert!(
+        by_run
+            .iter()
+            .any(|p| p.starts_with("ec2_instances/snapshot_date=2026-11-02/")),
+        "the run reads its previous run's instances: {by_run:?}"
+    );
+    assert_eq!(
+        dated(&by_run, &["2026-11-02", "2026-11-03"]),
+        Vec::<String>::new(),
+        "the run listed a table beyond the previous and its own date: {by_run:?}"
+    );
+    assert!(
+        by_query
+            .iter()
+            .any(|p| p.starts_with("ec2_instances/snapshot_date=2026-11-03/")),
+        "{by_query:?}"
+    );
+    assert_eq!(
+        dated(&by_query, &["2026-11-03"]),
+        Vec::<String>::new(),
+        "the query listed a table beyond the latest date: {by_query:?}"
+    );
+}

@@ -1,9 +1,9 @@
 -- previous_{table}: the rows of {table} that this run's history continues from: per account,
 -- those of the latest committed run that listed it (previous_runs, inputs/).
--- previous_partitions_{table} is raw_{table} cut, by a literal filter on its partition
--- columns, to the (snapshot_date, run_id) partitions that previous_runs names, so that the
--- lake lists and reads those partitions only and a commit costs the same on day 365 as on
--- day 2. The join then keeps each account's own run (sharded runs and mixed scopes leave
+-- previous_partitions_{table} is raw_{table} cut to the (snapshot_date, run_id) partitions
+-- that previous_runs names (each date listed by its own prefix, then a literal filter on
+-- run_id), so that the lake lists and reads those partitions only and a commit costs the
+-- same on day 365 as on day 2. The join then keeps each account's own run (sharded runs and mixed scopes leave
 -- different accounts in different runs). previous_runs (one row per account) comes first:
 -- the join holds it, while the previous rows stream past.
 CREATE VIEW previous_{table} AS
