@@ -143,17 +143,24 @@ pub async fn write_exports(
         let mut out = BufWriter::new(lake.store(), path.clone());
         let mut header_written = false;
         let mut schema = None;
+        // One batch is rendered on a blocking thread while the query makes the next: the
+        // text of a batch costs about as much CPU as sorting it.
+        let mut rendering: Option<tokio::task::JoinHandle<Result<Vec<u8>>>> = None;
         for ctx in sessions {
             let mut stream = ctx.sql(&export.sql).await?.execute_stream().await?;
             schema = Some(stream.schema());
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
-                let bytes = csv_bytes(&batch, !header_written)?;
+                let header = !header_written;
                 header_written = true;
-                out.write_all(&bytes)
-                    .await
-                    .map_err(|e| Error::lake(path.to_string(), e))?;
+                let next = tokio::task::spawn_blocking(move || csv_bytes(&batch, header));
+                if let Some(done) = rendering.replace(next) {
+                    write_rendered(&mut out, done, &path).await?;
+                }
             }
+        }
+        if let Some(done) = rendering {
+            write_rendered(&mut out, done, &path).await?;
         }
         if let (false, Some(schema)) = (header_written, schema) {
             // No rows: the file still says what its columns are.
@@ -166,6 +173,20 @@ pub async fn write_exports(
         written.push((export.table.to_string(), lake.display_path(&path)));
     }
     Ok(written)
+}
+
+/// Waits for one batch's CSV text and appends it to the file at `path`.
+async fn write_rendered(
+    out: &mut BufWriter,
+    rendering: tokio::task::JoinHandle<Result<Vec<u8>>>,
+    path: &Path,
+) -> Result<()> {
+    let bytes = rendering
+        .await
+        .map_err(|e| Error::Schema(format!("csv: rendering a batch of {path} stopped: {e}")))??;
+    out.write_all(&bytes)
+        .await
+        .map_err(|e| Error::lake(path.to_string(), e))
 }
 
 /// Renders a batch as CSV rows (with the header row first when asked).
