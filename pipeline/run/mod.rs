@@ -245,6 +245,8 @@ async fn run_with(
         }
     };
     let found = futures::stream::unfold(found, |mut found| async move { found.recv().await.map(|a| (a, found)) });
+    let scan_clock = std::time::Instant::now();
+    let scan_memory = peak_memory::PeakSampler::start();
     let scanning = async { Ok(scan_accounts(&aws, config, found, &sources, &output, progress).await) };
     // A failed discovery ends the run at once, the accounts in flight with it.
     let (discovery, outcomes) = futures::future::try_join(discovering, scanning).await?;
@@ -252,6 +254,13 @@ async fn run_with(
     for writer in writers {
         sink::join(writer).await?;
     }
+    info!(
+        accounts = discovery.accounts.len(),
+        seconds = scan_clock.elapsed().as_secs_f64(),
+        peak_rss_mib = scan_memory.as_ref().map(|m| m.take()),
+        "scan done"
+    );
+    drop(scan_memory);
 
     let extracted = Extracted {
         run_id: &run_id,
@@ -411,6 +420,7 @@ impl Phases {
     fn done(&mut self, name: &'static str) {
         let seconds = self.clock.elapsed().as_secs_f64();
         let peak = self.memory.as_ref().map(|m| m.take());
+        info!(phase = name, seconds, peak_rss_mib = peak, "commit phase done");
         match self.list.iter_mut().find(|p| p.name == name) {
             Some(phase) => {
                 phase.seconds += seconds;
