@@ -5,7 +5,7 @@ scripts' approach on the same simulator and the floor the simulator computes.
     scale.py ORGLAKE ORGLAKE_SIM [--accounts 100,1000,10000] [--regions 17] [--seed-up-to 1000]
 
 For each size: a fresh simulator renders the organization (benches/sim/captured/moto_org.json,
-seed 1); orglake scans every top-level OU; its wall time and peak RSS (wait4) are measured;
+seed 1); orglake scans every top-level OU; its wall time and peak RSS (wait4, and per phase from its log) are measured;
 the lake's row counts are compared with the simulator's truth; the simulator's calls,
 throttles, CPU time and timer lateness say whether it kept up (a run whose timers fired
 more than 20 ms late at the 99th percentile, or whose simulator used 90 % of its core, is
@@ -54,18 +54,37 @@ def timed(command, env):
 
 
 def orglake_run(orglake, endpoint, ous, lake, env):
-    """Runs one orglake scan: its wall time and peak RSS (wait4)."""
-    command = [orglake, "run", "--endpoint-url", endpoint, "--warehouse", lake]
+    """Runs one orglake scan: its wall time, peak RSS (wait4) and the peak of each phase
+    (the scan and each commit phase, from its JSON log lines)."""
+    command = [orglake, "--log-format", "json", "run", "--endpoint-url", endpoint, "--warehouse", lake]
     for ou in ous:
         command += ["--ou-id", ou]
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = process.stderr.read()
+    with tempfile.TemporaryFile("w+") as log:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        log.seek(0)
+        stderr = log.read()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"orglake did not complete (every account ok):\n{stderr[-3000:]}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, phase_peaks(stderr)
+
+
+def phase_peaks(log):
+    """The scan's peak RSS and the largest commit phase's, from orglake's JSON log."""
+    scan, commit = None, (None, None)
+    for line in log.splitlines():
+        try:
+            fields = json.loads(line).get("fields", {})
+        except ValueError:
+            continue
+        peak = fields.get("peak_rss_mib")
+        if fields.get("message") == "scan done":
+            scan = peak
+        elif fields.get("message") == "commit phase done" and peak is not None and peak > (commit[1] or -1):
+            commit = (fields.get("phase"), peak)
+    return {"scan_peak_rss_mib": scan, "commit_peak_rss_mib": commit[1], "commit_peak_phase": commit[0]}
 
 
 def lake_rows(orglake, lake, env):
@@ -105,7 +124,7 @@ def main():
         try:
             truth = get(endpoint + "/__sim/truth")
             with tempfile.TemporaryDirectory() as lake:
-                wall, rss = orglake_run(args.orglake, endpoint, truth["top_ous"], lake, env)
+                wall, rss, peaks = orglake_run(args.orglake, endpoint, truth["top_ous"], lake, env)
                 stats = get(endpoint + "/__sim/stats")
                 rows = lake_rows(args.orglake, lake, env)
         finally:
@@ -128,13 +147,13 @@ def main():
         seed = measured + report_wait
         floor = truth["floor"]["floor_s"]
         line = {"accounts": accounts, "regions": args.regions, "orglake_s": round(wall, 2), "floor_s": round(floor, 2),
-                "seed_s": round(seed, 1), "seed_scan": seed_note, "peak_rss_mib": round(rss), "rows_lost": lost,
+                "seed_s": round(seed, 1), "seed_scan": seed_note, "peak_rss_mib": round(rss), "rows_lost": lost, **peaks,
                 "calls": stats["calls"], "throttled": stats["throttled"], "sim_cpu_s": round(stats["cpu_s"], 1), "sim_calls_per_s": round(stats["calls"] / wall),
                 "sim_timer_late_p99_ms": stats["timer_late_p99_ms"], "sim_saturated": saturated, "truth": truth["rows"],
                 "floor_parts": truth["floor"]}
         lines.append(line)
         table.append(f"| {accounts} x {args.regions} | {wall:.1f} s | {floor:.1f} s | {wall / floor:.2f}x | {seed:.0f} s ({seed_note}) | "
-                     f"{seed / wall:.0f}x | {rss:.0f} MiB | {stats['calls']} | {stats['throttled']} | {lost} | "
+                     f"{seed / wall:.0f}x | {rss:.0f} MiB (scan {peaks['scan_peak_rss_mib']}, commit {peaks['commit_peak_rss_mib']}) | {stats['calls']} | {stats['throttled']} | {lost} | "
                      f"{'SATURATED: invalid' if saturated else 'no'} |")
         print(json.dumps(line), flush=True)
     print("\n| accounts x regions | orglake | floor | vs floor | seed approach | speed-up | peak RSS | calls | throttled | rows lost | simulator saturated |")
