@@ -2,6 +2,7 @@
 //!
 //! May import: `act`, `aws`, `catalog`, `config`, `discover`, `error`, `lake`, `notify`, `query`, `scan`, `schema`, `sources`, `status`, `transform`.
 
+pub mod heap;
 pub mod peak_memory;
 pub mod replay;
 pub mod summary;
@@ -254,13 +255,17 @@ async fn run_with(
     for writer in writers {
         sink::join(writer).await?;
     }
+    let scan_peak_rss_mib = scan_memory.as_ref().map(|m| m.take());
+    drop(scan_memory);
+    // What the scan freed is returned before the commit allocates its own.
+    heap::return_freed_heap();
     info!(
         accounts = discovery.accounts.len(),
         seconds = scan_clock.elapsed().as_secs_f64(),
-        peak_rss_mib = scan_memory.as_ref().map(|m| m.take()),
+        peak_rss_mib = scan_peak_rss_mib,
+        rss_after_mib = peak_memory::resident_mib(),
         "scan done"
     );
-    drop(scan_memory);
 
     let extracted = Extracted {
         run_id: &run_id,
@@ -419,6 +424,8 @@ impl Phases {
     /// Ends the phase `name` now and starts the next.
     fn done(&mut self, name: &'static str) {
         let seconds = self.clock.elapsed().as_secs_f64();
+        // Trimmed before the peak is taken, so the next phase starts from what is live.
+        heap::return_freed_heap();
         let peak = self.memory.as_ref().map(|m| m.take());
         info!(phase = name, seconds, peak_rss_mib = peak, "commit phase done");
         match self.list.iter_mut().find(|p| p.name == name) {

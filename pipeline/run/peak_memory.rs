@@ -53,6 +53,11 @@ impl Drop for PeakSampler {
     }
 }
 
+/// The resident set now, in MiB; `None` where it cannot be read.
+pub fn resident_mib() -> Option<u64> {
+    resident_bytes().map(|bytes| bytes >> 20)
+}
+
 /// The resident set now, in bytes (`VmRSS` of `/proc/self/status`, in KiB).
 fn resident_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
