@@ -10,12 +10,13 @@ use crate::error::Error;
 pub struct StageOutcome {
     /// Account id.
     pub account_id: String,
-    /// Stage name, for example `assume_role`.
-    pub stage: String,
+    /// Stage name, for example `assume_role` (one of the sources' constants: a run holds
+    /// tens of outcomes per account, so neither this nor `status` is a string of its own).
+    pub stage: &'static str,
     /// Region, for regional stages.
     pub region: Option<String>,
-    /// `ok`, `auth_failed`, `error`, `skipped` or `no_data`.
-    pub status: String,
+    /// `ok`, `auth_failed`, `error`, `skipped` or `no_data` (the constants of [`status`]).
+    pub status: &'static str,
     /// AWS error code, when not ok.
     pub error_code: Option<String>,
     /// Reason, when not ok.
@@ -42,10 +43,10 @@ pub mod status {
 
 impl StageOutcome {
     /// Starts timing a stage.
-    pub fn start(account_id: &str, stage: &str, region: Option<&str>) -> StageTimer {
+    pub fn start(account_id: &str, stage: &'static str, region: Option<&str>) -> StageTimer {
         StageTimer {
             account_id: account_id.to_string(),
-            stage: stage.to_string(),
+            stage,
             region: region.map(str::to_string),
             started_at: Utc::now(),
         }
@@ -64,11 +65,9 @@ impl StageOutcome {
         };
         let mut per_account: std::collections::BTreeMap<(&str, &str), &str> = Default::default();
         for o in outcomes {
-            let entry = per_account
-                .entry((o.stage.as_str(), o.account_id.as_str()))
-                .or_insert(o.status.as_str());
-            if rank(&o.status) < rank(entry) {
-                *entry = o.status.as_str();
+            let entry = per_account.entry((o.stage, o.account_id.as_str())).or_insert(o.status);
+            if rank(o.status) < rank(entry) {
+                *entry = o.status;
             }
         }
         let mut counts = std::collections::BTreeMap::new();
@@ -88,19 +87,19 @@ impl StageOutcome {
 #[derive(Debug)]
 pub struct StageTimer {
     account_id: String,
-    stage: String,
+    stage: &'static str,
     region: Option<String>,
     started_at: DateTime<Utc>,
 }
 
 impl StageTimer {
     /// Finishes with a non-error status (`ok`, `skipped`, `no_data`).
-    pub fn finish(self, status: &str, message: Option<String>) -> StageOutcome {
+    pub fn finish(self, status: &'static str, message: Option<String>) -> StageOutcome {
         StageOutcome {
             account_id: self.account_id,
             stage: self.stage,
             region: self.region,
-            status: status.to_string(),
+            status,
             error_code: None,
             message,
             started_at: self.started_at,
@@ -126,7 +125,7 @@ impl StageTimer {
 mod tests {
     use super::*;
 
-    fn outcome(account: &str, stage: &str, region: Option<&str>, s: &str) -> StageOutcome {
+    fn outcome(account: &str, stage: &'static str, region: Option<&str>, s: &'static str) -> StageOutcome {
         StageOutcome::start(account, stage, region).finish(s, None)
     }
 

@@ -17,3 +17,17 @@ pub fn return_freed_heap() {
         libc::malloc_trim(0);
     }
 }
+
+/// The heap the program holds now (glibc's `mallinfo2`: bytes in use in the arenas and in
+/// blocks of their own), in MiB; the resident set above it is free memory malloc keeps.
+/// `None` on other C libraries.
+pub fn in_use_mib() -> Option<u64> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 only reads malloc's statistics, under malloc's own locks.
+        let info = unsafe { libc::mallinfo2() };
+        Some(((info.uordblks + info.hblkhd) >> 20) as u64)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    None
+}

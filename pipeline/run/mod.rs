@@ -262,8 +262,10 @@ async fn run_with(
     info!(
         accounts = discovery.accounts.len(),
         seconds = scan_clock.elapsed().as_secs_f64(),
+        outcomes = outcomes.len(),
         peak_rss_mib = scan_peak_rss_mib,
         rss_after_mib = peak_memory::resident_mib(),
+        heap_in_use_mib = heap::in_use_mib(),
         "scan done"
     );
 
@@ -559,7 +561,7 @@ pub async fn commit(
 
     // Owner tagging: the plan always; with --apply, the intents are committed with the run
     // and CreateTags runs only after the manifest.
-    let mut outcomes = outcomes.clone();
+    let mut tag_outcomes = Vec::new();
     let mut to_apply = Vec::new();
     let tagging = config.tagging();
     if tagging.plan {
@@ -568,13 +570,17 @@ pub async fn commit(
         transform::register_inputs(&ctx, &inputs).await?;
         let plan = act::plan(&ctx, &tagging, run_id).await?;
         let decision = act::decide(&tagging, &plan);
-        outcomes.extend(decision.outcomes);
+        tag_outcomes = decision.outcomes;
         to_apply = decision.to_apply;
         table_rows.insert(
             "tag_actions".to_string(),
             write_rows(lake, "tag_actions", snapshot_date, run_id, &decision.rows).await?,
         );
     }
+    // The run's inputs are read no more: its outcomes (tens per account) take the tag
+    // plan's without a copy.
+    let mut outcomes = outcomes;
+    outcomes.extend(tag_outcomes);
     table_rows.insert(
         "account_status".to_string(),
         write_rows(lake, "account_status", snapshot_date, run_id, &outcomes).await?,

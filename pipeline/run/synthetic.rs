@@ -251,11 +251,11 @@ fn account(index: usize) -> AccountRecord {
 
 /// Every stage of every account succeeded, every region scanned.
 fn outcomes(accounts: &[AccountRecord], at: DateTime<Utc>) -> Vec<StageOutcome> {
-    let outcome = |account: &AccountRecord, stage: &str, region: Option<&str>| StageOutcome {
+    let outcome = |account: &AccountRecord, stage: &'static str, region: Option<&str>| StageOutcome {
         account_id: account.account_id.clone(),
-        stage: stage.to_string(),
+        stage,
         region: region.map(str::to_string),
-        status: status::OK.to_string(),
+        status: status::OK,
         error_code: None,
         message: None,
         started_at: at,

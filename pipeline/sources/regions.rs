@@ -114,7 +114,7 @@ where
             .iter_mut()
             .filter(|(o, _)| o.is_failure() && denied_by_policy(o, another_region_worked))
         {
-            outcome.status = status::SKIPPED.to_string();
+            outcome.status = status::SKIPPED;
             outcome.message = Some(format!(
                 "{DENIED_BY_POLICY}: {}",
                 outcome.message.as_deref().unwrap_or_default()
