@@ -73,7 +73,7 @@ def orglake_run(orglake, endpoint, ous, lake, env):
 
 def phase_peaks(log):
     """The scan's peak RSS and the largest commit phase's, from orglake's JSON log."""
-    scan, after_scan, commit = None, None, (None, None)
+    scan, after_scan, in_use, commit = None, None, None, (None, None)
     for line in log.splitlines():
         try:
             fields = json.loads(line).get("fields", {})
@@ -81,10 +81,10 @@ def phase_peaks(log):
             continue
         peak = fields.get("peak_rss_mib")
         if fields.get("message") == "scan done":
-            scan, after_scan = peak, fields.get("rss_after_mib")
+            scan, after_scan, in_use = peak, fields.get("rss_after_mib"), fields.get("heap_in_use_mib")
         elif fields.get("message") == "commit phase done" and peak is not None and peak > (commit[1] or -1):
             commit = (fields.get("phase"), peak)
-    return {"scan_peak_rss_mib": scan, "rss_after_scan_mib": after_scan,
+    return {"scan_peak_rss_mib": scan, "rss_after_scan_mib": after_scan, "heap_in_use_after_scan_mib": in_use,
             "commit_peak_rss_mib": commit[1], "commit_peak_phase": commit[0]}
 
 
