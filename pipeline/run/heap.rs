@@ -4,8 +4,9 @@
 //! each arena is returned on its own, so a phase that built and dropped many small objects
 //! (the scan's responses, sessions and buffers of ten thousand accounts) leaves the
 //! resident set near its high-water mark while the next phase (the commit) adds its own.
-//! `malloc_trim` returns every free page of every arena. It is called between phases, where
-//! nothing is allocating, and costs milliseconds. Elsewhere than glibc it does nothing.
+//! `malloc_trim` returns every free page of every arena. It is called between phases, when
+//! the phase's own work has ended (it is thread-safe, so a task still running elsewhere
+//! is not a hazard), and costs milliseconds. Elsewhere than glibc it does nothing.
 
 /// Returns the heap freed so far to the system (glibc's `malloc_trim(0)`); a no-op on
 /// other C libraries.
