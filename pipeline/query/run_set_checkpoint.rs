@@ -10,12 +10,23 @@
 //! checkpoint plus the manifests and `accounts` rows of the runs it does not cover give
 //! exactly the answer that every run gives.
 //!
-//! A reader lists the manifests (names only), takes the newest checkpoint whose runs all
-//! still have a manifest, and reads `runs` and `accounts` only on the snapshot dates that
-//! hold a run the checkpoint does not cover, listing only those dates' partitions. Without a usable checkpoint (a new lake, one
-//! written before checkpoints, a file that cannot be read) it reads every run, as before:
-//! a checkpoint only saves work. Athena's views read every run; only orglake's own
-//! sessions use checkpoints.
+//! A reader takes the newest checkpoint and finds the runs committed since in the commit
+//! journal: right before its manifest, every commit writes an empty
+//! `_checkpoints/commits/commit_date=<day>/<snapshot_date>_<run_id>.commit`, and a
+//! checkpoint records in its Parquet metadata when its session started looking
+//! (`orglake.journal_from`). The journal days from one day before that to one day after now
+//! hold every run the checkpoint does not cover; each one's manifest is checked with a HEAD
+//! request (a run that died before its manifest did not commit), as are the runs the
+//! checkpoint names as accounts' latest. The reader then reads `runs` and `accounts` only
+//! for those runs, listing only their dates' partitions: nothing it lists or reads grows
+//! with the lake's age. A commit keeps the newest three checkpoints and three days of
+//! journal before its checkpoint, and deletes the rest.
+//!
+//! A checkpoint without a journal start (written before the journal), or a newest one that
+//! cannot be used, is read the older way: every manifest's name is listed, and the newest
+//! checkpoint whose runs all still have a manifest is taken. Without a usable checkpoint (a
+//! new lake, a file that cannot be read) every run is read: a checkpoint only saves work.
+//! Athena's views read every run; only orglake's own sessions use checkpoints.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -33,7 +44,9 @@ use tracing::{debug, warn};
 
 use super::date_partitions::{DatePartitions, Dates};
 use crate::error::{Error, Result};
-use crate::lake::checkpoints::checkpoint_dir;
+use crate::lake::checkpoints::{
+    CHECKPOINTS_KEPT, JOURNAL_DAYS_KEPT, checkpoint_dir, journal_day_dir, journal_dir, parse_journal_entry,
+};
 use crate::lake::{Lake, MANIFEST_TABLE};
 
 /// The name of the checkpoint's rows in a run-set session.
@@ -58,7 +71,7 @@ struct ManifestName {
 
 /// What a run-set session read: how many committed runs the checkpoint covered and how
 /// many it read from their manifests.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunSetSource {
     /// The checkpoint used, if any.
     pub checkpoint: Option<String>,
@@ -66,40 +79,55 @@ pub struct RunSetSource {
     pub covered_runs: usize,
     /// Committed runs read from their manifests and `accounts` rows.
     pub read_runs: usize,
+    /// Whether the runs since the checkpoint came from the commit journal (else from a
+    /// listing of every manifest).
+    pub journaled: bool,
+    /// When the session started looking: a checkpoint written from it covers every run
+    /// committed before, and its readers look for later ones in the journal from then on.
+    pub listed_at: DateTime<Utc>,
 }
 
 /// A session with `committed_run_ids`, `account_run_ids` and `latest_account_run_ids`
 /// over `lake`, read through its newest usable checkpoint. With `as_of_at_most`, a
 /// checkpoint is used only if none of its runs has a later clock: `previous_runs` looks
 /// only at runs up to its own run's clock, and a checkpoint keeps one run per account.
+///
+/// The runs committed since the checkpoint are found in the commit journal of the days
+/// after it was written ([`crate::lake::checkpoints::JOURNAL_DIR`]); a checkpoint written
+/// before the journal existed, or one that is not the newest, is checked against every
+/// manifest's name instead.
 pub async fn run_set_session(
     lake: &Lake,
     as_of_at_most: Option<DateTime<Utc>>,
 ) -> Result<(SessionContext, RunSetSource)> {
-    let manifests = list_manifests(lake).await?;
-    let checkpoint = newest_usable_checkpoint(lake, &manifests, as_of_at_most).await;
+    let listed_at = Utc::now();
+    let plan = match journaled_plan(lake, as_of_at_most, listed_at).await {
+        Some(plan) => plan,
+        None => listed_plan(lake, as_of_at_most).await?,
+    };
     let ctx = super::new_session();
     ctx.register_object_store(lake.store_url(), lake.store());
     let schema = checkpoint_schema(lake).await?;
-    let (rows, covered, name) = match checkpoint {
-        Some(found) => (found.rows, found.covered, Some(found.name)),
-        None => (Vec::new(), BTreeSet::new(), None),
+    let (rows, name) = match plan.checkpoint {
+        Some(found) => (found.rows, Some(found.name)),
+        None => (Vec::new(), None),
     };
     let source = RunSetSource {
         checkpoint: name,
-        covered_runs: covered.len(),
-        read_runs: manifests.iter().filter(|m| !covered.contains(&m.run_id)).count(),
+        covered_runs: plan.covered_runs,
+        read_runs: plan.read_runs,
+        journaled: plan.journaled,
+        listed_at,
     };
     ctx.register_table(CHECKPOINT_TABLE, Arc::new(MemTable::try_new(schema, vec![rows])?))?;
-    let since = since_checkpoint(&manifests, &covered, source.checkpoint.is_some());
     for name in ["runs", "accounts"] {
         let table = crate::schema::table(name)?;
-        let listing = match &since {
+        let listing = match &plan.since {
             // Only the dates of the runs since the checkpoint are listed.
             Some(since) => {
                 let dates = Dates::Fixed(since.dates.clone());
                 let listing = ctx.read_table(Arc::new(DatePartitions::new(lake, table, dates)?))?;
-                match &since.not_covered {
+                match &since.filter {
                     Some(filter) => listing.filter(filter.clone())?,
                     None => listing,
                 }
@@ -111,6 +139,155 @@ pub async fn run_set_session(
     create_views(&ctx).await?;
     debug!(?source, "run sets");
     Ok((ctx, source))
+}
+
+/// How a run-set session reads the runs: a checkpoint (if any) and what of `runs` and
+/// `accounts` it does not cover.
+struct ReadPlan {
+    checkpoint: Option<Checkpoint>,
+    covered_runs: usize,
+    read_runs: usize,
+    journaled: bool,
+    /// `None`: every run is read (no usable checkpoint).
+    since: Option<SinceCheckpoint>,
+}
+
+/// The plan from every manifest's name: the newest checkpoint whose runs all still have a
+/// manifest, and the manifests it does not cover.
+async fn listed_plan(lake: &Lake, as_of_at_most: Option<DateTime<Utc>>) -> Result<ReadPlan> {
+    let manifests = list_manifests(lake).await?;
+    let checkpoint = newest_usable_checkpoint(lake, &manifests, as_of_at_most).await;
+    let covered = checkpoint.as_ref().map(|c| c.covered.clone()).unwrap_or_default();
+    let since = since_checkpoint(&manifests, &covered, checkpoint.is_some());
+    Ok(ReadPlan {
+        covered_runs: covered.len(),
+        read_runs: manifests.iter().filter(|m| !covered.contains(&m.run_id)).count(),
+        journaled: false,
+        since,
+        checkpoint,
+    })
+}
+
+/// The plan from the newest checkpoint and the commit journal since it was written, without
+/// listing the manifests: `None` when that cannot be trusted (no checkpoint, one without a
+/// journal start, one that cannot be read, covers a later clock than `as_of_at_most`, or
+/// names as an account's latest a run whose manifest is gone), and the caller lists them.
+async fn journaled_plan(lake: &Lake, as_of_at_most: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<ReadPlan> {
+    let mut files: Vec<ObjectMeta> = lake
+        .store()
+        .list(Some(&checkpoint_dir(lake)))
+        .try_collect()
+        .await
+        .ok()?;
+    files.retain(|f| f.location.as_ref().ends_with(".parquet"));
+    let newest = files
+        .into_iter()
+        .max_by(|a, b| (a.last_modified, &a.location).cmp(&(b.last_modified, &b.location)))?;
+    let name = lake.display_path(&newest.location);
+    let (rows, journal_from) = match read_checkpoint_with_start(lake, &newest.location).await {
+        Ok((rows, Some(from))) => (rows, from),
+        Ok((_, None)) => return None, // written before the journal: list the manifests
+        Err(err) => {
+            warn!(checkpoint = %name, error = %err, "could not read the newest run-set checkpoint; listing every manifest");
+            return None;
+        }
+    };
+    let (covered, latest_clock) = covered_runs(&rows).ok()?;
+    if as_of_at_most.is_some_and(|limit| latest_clock.is_some_and(|clock| clock > limit)) {
+        return None;
+    }
+    // The runs it names as accounts' latest must still be committed (a manifest deleted by
+    // hand): a few requests, one per such run.
+    for (date, run_id) in runs_named_by_accounts(&rows).ok()? {
+        if !manifest_exists(lake, &date, &run_id).await.ok()? {
+            debug!(checkpoint = %name, run_id, "a run it names has no manifest any more; listing every manifest");
+            return None;
+        }
+    }
+    let journaled = journal_since(lake, journal_from, now).await.ok()?;
+    let mut since: BTreeSet<(String, String)> = BTreeSet::new();
+    for (date, run_id) in journaled {
+        if covered.contains(&run_id) || since.contains(&(date.clone(), run_id.clone())) {
+            continue;
+        }
+        // An entry whose manifest never came is a run that did not commit.
+        if manifest_exists(lake, &date, &run_id).await.ok()? {
+            since.insert((date, run_id));
+        }
+    }
+    let dates: BTreeSet<String> = since.iter().map(|(date, _)| date.clone()).collect();
+    let runs: Vec<Expr> = since.iter().map(|(_, run_id)| lit(run_id.as_str())).collect();
+    Some(ReadPlan {
+        covered_runs: covered.len(),
+        read_runs: since.len(),
+        journaled: true,
+        since: Some(SinceCheckpoint {
+            dates: dates.into_iter().collect(),
+            filter: (!runs.is_empty()).then(|| col("run_id").in_list(runs, false)),
+        }),
+        checkpoint: Some(Checkpoint { name, rows, covered }),
+    })
+}
+
+/// The (snapshot date, run id) of every journal entry from one day before `from` to one
+/// day after `now`, each day's folder listed by its own prefix.
+async fn journal_since(lake: &Lake, from: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
+    let mut day = (from - chrono::Duration::days(1)).date_naive();
+    let last = (now.max(from) + chrono::Duration::days(1)).date_naive();
+    let mut entries = Vec::new();
+    while day <= last {
+        let dir = journal_day_dir(lake, day);
+        let files: Vec<ObjectMeta> = lake
+            .store()
+            .list(Some(&dir))
+            .try_collect()
+            .await
+            .map_err(|e| Error::lake(lake.display_path(&dir), e))?;
+        entries.extend(
+            files
+                .iter()
+                .filter_map(|f| f.location.filename().and_then(parse_journal_entry)),
+        );
+        day = day.succ_opt().unwrap_or(last + chrono::Duration::days(1));
+    }
+    Ok(entries)
+}
+
+/// Whether run `run_id`'s manifest exists in `lake` (a HEAD request, not a listing).
+async fn manifest_exists(lake: &Lake, snapshot_date: &str, run_id: &str) -> Result<bool> {
+    let path = lake
+        .partition_path(MANIFEST_TABLE, snapshot_date)
+        .join(format!("{run_id}.parquet"));
+    match lake.store().head(&path).await {
+        Ok(_) => Ok(true),
+        Err(object_store::Error::NotFound { .. }) => Ok(false),
+        Err(err) => Err(Error::lake(lake.display_path(&path), err)),
+    }
+}
+
+/// The distinct (snapshot date, run id) that a checkpoint's account rows name.
+fn runs_named_by_accounts(rows: &[RecordBatch]) -> Result<BTreeSet<(String, String)>> {
+    let mut named = BTreeSet::new();
+    for batch in rows {
+        let text = |name: &str| -> Result<StringArray> {
+            let column = batch
+                .column_by_name(name)
+                .ok_or_else(|| Error::Schema(format!("the checkpoint has no {name}")))?;
+            let column = arrow::compute::cast(column, &DataType::Utf8)?;
+            Ok(column
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| Error::Schema(format!("checkpoint column {name} is not text")))?
+                .clone())
+        };
+        let (accounts, runs, dates) = (text("account_id")?, text("run_id")?, text("snapshot_date")?);
+        for i in 0..batch.num_rows() {
+            if accounts.is_valid(i) && runs.is_valid(i) && dates.is_valid(i) {
+                named.insert((dates.value(i).to_string(), runs.value(i).to_string()));
+            }
+        }
+    }
+    Ok(named)
 }
 
 /// The run-set views of a session whose `raw_runs`, `raw_accounts` and
@@ -147,8 +324,9 @@ async fn create_views(ctx: &SessionContext) -> Result<()> {
 struct SinceCheckpoint {
     /// The snapshot dates of the runs it does not cover (often none).
     dates: Vec<String>,
-    /// Without the covered runs of those dates (from the manifests' names), when there are any.
-    not_covered: Option<Expr>,
+    /// The rows of those dates to keep: without the runs the checkpoint covers, or only the
+    /// runs it does not, when such a filter is needed.
+    filter: Option<Expr>,
 }
 
 /// What of `runs` and `accounts` is left to read after a checkpoint covering `covered`;
@@ -174,7 +352,7 @@ fn since_checkpoint(
         .collect();
     Some(SinceCheckpoint {
         dates: dates.into_iter().map(str::to_string).collect(),
-        not_covered: (!covered_there.is_empty()).then(|| col("run_id").in_list(covered_there, true)),
+        filter: (!covered_there.is_empty()).then(|| col("run_id").in_list(covered_there, true)),
     })
 }
 
@@ -257,6 +435,17 @@ async fn newest_usable_checkpoint(
 
 /// The rows of one checkpoint file, in the checkpoint schema (every column nullable).
 async fn read_checkpoint(lake: &Lake, path: &Path) -> Result<Vec<RecordBatch>> {
+    Ok(read_checkpoint_with_start(lake, path).await?.0)
+}
+
+/// The key of a checkpoint's Parquet metadata that says from when on the commit journal
+/// holds the runs it does not cover (RFC 3339); absent in checkpoints written before the
+/// journal.
+const JOURNAL_FROM_KEY: &str = "orglake.journal_from";
+
+/// The rows of one checkpoint file and, if it records one, the time from which the
+/// journal holds the runs committed after it.
+async fn read_checkpoint_with_start(lake: &Lake, path: &Path) -> Result<(Vec<RecordBatch>, Option<DateTime<Utc>>)> {
     let bytes = lake
         .store()
         .get(path)
@@ -265,13 +454,22 @@ async fn read_checkpoint(lake: &Lake, path: &Path) -> Result<Vec<RecordBatch>> {
         .bytes()
         .await
         .map_err(|e| Error::lake(lake.display_path(path), e))?;
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)?;
+    let journal_from = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|pairs| pairs.iter().find(|kv| kv.key == JOURNAL_FROM_KEY))
+        .and_then(|kv| kv.value.as_deref())
+        .and_then(|value| DateTime::parse_from_rfc3339(value).ok())
+        .map(|time| time.with_timezone(&Utc));
+    let reader = builder.build()?;
     let schema = checkpoint_schema(lake).await?;
     let mut out = Vec::new();
     for batch in reader {
         out.push(in_schema(&batch?, &schema)?);
     }
-    Ok(out)
+    Ok((out, journal_from))
 }
 
 /// `batch` with the columns of `schema`, by name, each cast to its type (DataFusion may
@@ -352,7 +550,9 @@ async fn checkpoint_schema(lake: &Lake) -> Result<SchemaRef> {
 }
 
 /// Writes the checkpoint of every run committed in `lake` so far, as run `run_id` (after
-/// its manifest). Returns what it covered.
+/// its manifest), then deletes what it makes useless: checkpoints beyond the newest
+/// [`CHECKPOINTS_KEPT`] and journal days older than [`JOURNAL_DAYS_KEPT`] days before it.
+/// Returns what it covered.
 pub async fn write_checkpoint(lake: &Lake, run_id: &str) -> Result<RunSetSource> {
     let (ctx, source) = run_set_session(lake, None).await?;
     let view = super::LakeView::from_create(CHECKPOINT_TABLE.to_string(), sql_file(CHECKPOINT_SQL)?);
@@ -360,6 +560,12 @@ pub async fn write_checkpoint(lake: &Lake, run_id: &str) -> Result<RunSetSource>
     let frame = ctx.sql(&view.select_sql).await?;
     let mut writer =
         parquet::arrow::ArrowWriter::try_new(Vec::new(), schema.clone(), Some(crate::lake::writer_properties()))?;
+    // Every run committed before the session started looking is in it (or was found by it);
+    // later ones journaled their commit at that time or after.
+    writer.append_key_value_metadata(parquet::file::metadata::KeyValue::new(
+        JOURNAL_FROM_KEY.to_string(),
+        source.listed_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    ));
     let mut runs = 0;
     for batch in frame.collect().await? {
         let batch = in_schema(&batch, &schema)?;
@@ -373,9 +579,59 @@ pub async fn write_checkpoint(lake: &Lake, run_id: &str) -> Result<RunSetSource>
         .await
         .map_err(|e| Error::lake(lake.display_path(&path), e))?;
     debug!(checkpoint = %lake.display_path(&path), runs, "run-set checkpoint written");
+    if let Err(err) = prune(lake, source.listed_at).await {
+        warn!(error = %err, "could not delete superseded run-set checkpoints or journal days; `orglake vacuum` deletes them");
+    }
     Ok(RunSetSource {
         checkpoint: Some(lake.display_path(&path)),
         covered_runs: runs,
-        read_runs: source.read_runs,
+        ..source
     })
+}
+
+/// Deletes the checkpoints beyond the newest [`CHECKPOINTS_KEPT`] and the journal days
+/// more than [`JOURNAL_DAYS_KEPT`] days before `listed_at` (the newest checkpoint's start),
+/// so that what a reader lists stays the same size however old the lake.
+async fn prune(lake: &Lake, listed_at: DateTime<Utc>) -> Result<()> {
+    let store = lake.store();
+    let mut files: Vec<ObjectMeta> = store
+        .list(Some(&checkpoint_dir(lake)))
+        .try_collect()
+        .await
+        .map_err(|e| Error::lake(lake.display(), e))?;
+    files.retain(|f| f.location.as_ref().ends_with(".parquet"));
+    files.sort_by(|a, b| (b.last_modified, &b.location).cmp(&(a.last_modified, &a.location)));
+    for file in files.iter().skip(CHECKPOINTS_KEPT) {
+        store
+            .delete(&file.location)
+            .await
+            .map_err(|e| Error::lake(lake.display_path(&file.location), e))?;
+    }
+    let oldest_kept = (listed_at - chrono::Duration::days(JOURNAL_DAYS_KEPT)).date_naive();
+    let days = store
+        .list_with_delimiter(Some(&journal_dir(lake)))
+        .await
+        .map_err(|e| Error::lake(lake.display(), e))?;
+    for day in days.common_prefixes {
+        let old = day
+            .filename()
+            .and_then(|name| name.strip_prefix("commit_date="))
+            .and_then(|date| chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
+            .is_some_and(|date| date < oldest_kept);
+        if !old {
+            continue;
+        }
+        let entries: Vec<ObjectMeta> = store
+            .list(Some(&day))
+            .try_collect()
+            .await
+            .map_err(|e| Error::lake(lake.display_path(&day), e))?;
+        for entry in entries {
+            store
+                .delete(&entry.location)
+                .await
+                .map_err(|e| Error::lake(lake.display_path(&entry.location), e))?;
+        }
+    }
+    Ok(())
 }

@@ -613,6 +613,8 @@ pub async fn commit(
         shard_index: config.shard.index,
         shard_count: config.shard.count,
     };
+    // The journal entry first: readers of a checkpoint find the runs committed since it there.
+    crate::lake::checkpoints::journal_commit(lake, snapshot_date, run_id, Utc::now()).await?;
     write_rows(lake, "runs", snapshot_date, run_id, &[manifest]).await?;
     info!(run_id, status = manifest_status.as_str(), "run committed");
     phases.done("tag plan, account_status and manifest");

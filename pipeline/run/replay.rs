@@ -63,6 +63,10 @@ pub async fn replay_latest(config: &Config, days: u32) -> Result<ReplayReport> {
         let run_id = new_run_id(source_start + shift);
         let mut rows = 0;
         for table in &tables {
+            if table.name() == MANIFEST_TABLE {
+                // As a commit does right before its manifest.
+                crate::lake::checkpoints::journal_commit(&lake, &date, &run_id, chrono::Utc::now()).await?;
+            }
             rows += copy_table(
                 &ctx,
                 &lake,

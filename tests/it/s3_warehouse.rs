@@ -248,8 +248,22 @@ fn a_run_and_a_latest_query_list_only_the_snapshot_dates_they_read() {
     let by_query = listed_prefixes(&proxy, after_run, "dated-lake", "lake/");
 
     // A data table is listed only on a date it reads: the run its previous day's partition
-    // and its own, the query the latest date. The manifests' names (runs/) are listed whole,
-    // as the run set needs every committed run; a checkpoint spares reading them.
+    // and its own, the query the latest date. The run set comes from the newest checkpoint
+    // and the commit journal since it, so the manifests are not listed either: the run lists
+    // only its own date's (its checkpoint finds it in the journal), the query none.
+    let manifests_listed =
+        |prefixes: &[String]| -> Vec<String> { prefixes.iter().filter(|p| p.starts_with("runs/")).cloned().collect() };
+    assert!(
+        manifests_listed(&by_run)
+            .iter()
+            .all(|p| p.starts_with("runs/snapshot_date=2026-11-03/")),
+        "the run listed manifests of other dates: {by_run:?}"
+    );
+    assert_eq!(
+        manifests_listed(&by_query),
+        Vec::<String>::new(),
+        "the query listed manifests: {by_query:?}"
+    );
     let data_table = |prefix: &&String| {
         !["runs/", "_checkpoints/", "_leases/"]
             .iter()
