@@ -16,12 +16,17 @@ pub fn checkpoint_dir(lake: &Lake) -> Path {
     under_root(lake, CHECKPOINT_DIR)
 }
 
+/// Orders checkpoint files newest first: by time written, then by path.
+pub fn newer_first(a: &ObjectMeta, b: &ObjectMeta) -> std::cmp::Ordering {
+    (b.last_modified, &b.location).cmp(&(a.last_modified, &a.location))
+}
+
 /// The checkpoints of `lake` that a newer one supersedes and that were written before
 /// `cutoff` (a reader may still be reading a recent one): what `vacuum` may delete.
 pub fn superseded(files: &[ObjectMeta], lake: &Lake, cutoff: DateTime<Utc>) -> Vec<ObjectMeta> {
     let dir = checkpoint_dir(lake);
     let mut checkpoints: Vec<&ObjectMeta> = files.iter().filter(|f| f.location.prefix_matches(&dir)).collect();
-    checkpoints.sort_by(|a, b| (b.last_modified, &b.location).cmp(&(a.last_modified, &a.location)));
+    checkpoints.sort_by(|a, b| newer_first(a, b));
     checkpoints
         .into_iter()
         .skip(1)

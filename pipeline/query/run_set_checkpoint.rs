@@ -45,7 +45,7 @@ use tracing::{debug, warn};
 use super::date_partitions::{DatePartitions, Dates};
 use crate::error::{Error, Result};
 use crate::lake::checkpoints::{
-    CHECKPOINTS_KEPT, JOURNAL_DAYS_KEPT, checkpoint_dir, journal_day_dir, journal_dir, parse_journal_entry,
+    CHECKPOINTS_KEPT, JOURNAL_DAYS_KEPT, checkpoint_dir, journal_day_dir, journal_dir, newer_first, parse_journal_entry,
 };
 use crate::lake::{Lake, MANIFEST_TABLE};
 
@@ -173,16 +173,7 @@ async fn listed_plan(lake: &Lake, as_of_at_most: Option<DateTime<Utc>>) -> Resul
 /// journal start, one that cannot be read, covers a later clock than `as_of_at_most`, or
 /// names as an account's latest a run whose manifest is gone), and the caller lists them.
 async fn journaled_plan(lake: &Lake, as_of_at_most: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<ReadPlan> {
-    let mut files: Vec<ObjectMeta> = lake
-        .store()
-        .list(Some(&checkpoint_dir(lake)))
-        .try_collect()
-        .await
-        .ok()?;
-    files.retain(|f| f.location.as_ref().ends_with(".parquet"));
-    let newest = files
-        .into_iter()
-        .max_by(|a, b| (a.last_modified, &a.location).cmp(&(b.last_modified, &b.location)))?;
+    let newest = checkpoints_newest_first(lake).await.ok()?.into_iter().next()?;
     let name = lake.display_path(&newest.location);
     let (rows, journal_from) = match read_checkpoint_with_start(lake, &newest.location).await {
         Ok((rows, Some(from))) => (rows, from),
@@ -269,17 +260,7 @@ async fn manifest_exists(lake: &Lake, snapshot_date: &str, run_id: &str) -> Resu
 fn runs_named_by_accounts(rows: &[RecordBatch]) -> Result<BTreeSet<(String, String)>> {
     let mut named = BTreeSet::new();
     for batch in rows {
-        let text = |name: &str| -> Result<StringArray> {
-            let column = batch
-                .column_by_name(name)
-                .ok_or_else(|| Error::Schema(format!("the checkpoint has no {name}")))?;
-            let column = arrow::compute::cast(column, &DataType::Utf8)?;
-            Ok(column
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| Error::Schema(format!("checkpoint column {name} is not text")))?
-                .clone())
-        };
+        let text = |name: &str| text_column(batch, name);
         let (accounts, runs, dates) = (text("account_id")?, text("run_id")?, text("snapshot_date")?);
         for i in 0..batch.num_rows() {
             if accounts.is_valid(i) && runs.is_valid(i) && dates.is_valid(i) {
@@ -389,6 +370,19 @@ struct Checkpoint {
     covered: BTreeSet<String>,
 }
 
+/// The checkpoint files of `lake`, the newest (by time written) first.
+async fn checkpoints_newest_first(lake: &Lake) -> Result<Vec<ObjectMeta>> {
+    let mut files: Vec<ObjectMeta> = lake
+        .store()
+        .list(Some(&checkpoint_dir(lake)))
+        .try_collect()
+        .await
+        .map_err(|e| Error::lake(lake.display(), e))?;
+    files.retain(|f| f.location.as_ref().ends_with(".parquet"));
+    files.sort_by(newer_first);
+    Ok(files)
+}
+
 /// The newest checkpoint (by time written) whose covered runs all still have a manifest
 /// and, with `as_of_at_most`, none has a later clock. A checkpoint that cannot be read is
 /// skipped with a warning: the runs are read instead.
@@ -398,15 +392,13 @@ async fn newest_usable_checkpoint(
     as_of_at_most: Option<DateTime<Utc>>,
 ) -> Option<Checkpoint> {
     let listed: BTreeSet<&str> = manifests.iter().map(|m| m.run_id.as_str()).collect();
-    let mut files: Vec<ObjectMeta> = match lake.store().list(Some(&checkpoint_dir(lake))).try_collect().await {
+    let files = match checkpoints_newest_first(lake).await {
         Ok(files) => files,
         Err(err) => {
             warn!(error = %err, "could not list the run-set checkpoints; reading every run");
             return None;
         }
     };
-    files.retain(|f| f.location.as_ref().ends_with(".parquet"));
-    files.sort_by(|a, b| (b.last_modified, &b.location).cmp(&(a.last_modified, &a.location)));
     for file in files {
         let name = lake.display_path(&file.location);
         let rows = match read_checkpoint(lake, &file.location).await {
@@ -491,17 +483,7 @@ fn covered_runs(rows: &[RecordBatch]) -> Result<(BTreeSet<String>, Option<DateTi
     let mut covered = BTreeSet::new();
     let mut latest: Option<i64> = None;
     for batch in rows {
-        let text = |name: &str| -> Result<StringArray> {
-            let column = batch
-                .column_by_name(name)
-                .ok_or_else(|| Error::Schema(format!("the checkpoint has no {name}")))?;
-            let column = arrow::compute::cast(column, &DataType::Utf8)?;
-            Ok(column
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| Error::Schema(format!("checkpoint column {name} is not text")))?
-                .clone())
-        };
+        let text = |name: &str| text_column(batch, name);
         let (accounts, runs) = (text("account_id")?, text("run_id")?);
         for i in 0..batch.num_rows() {
             if accounts.is_null(i) && runs.is_valid(i) {
@@ -515,6 +497,19 @@ fn covered_runs(rows: &[RecordBatch]) -> Result<(BTreeSet<String>, Option<DateTi
         latest = latest.max(clocks.iter().flatten().max());
     }
     Ok((covered, latest.and_then(DateTime::from_timestamp_micros)))
+}
+
+/// Column `name` of a checkpoint batch as text.
+fn text_column(batch: &RecordBatch, name: &str) -> Result<StringArray> {
+    let column = batch
+        .column_by_name(name)
+        .ok_or_else(|| Error::Schema(format!("the checkpoint has no {name}")))?;
+    let column = arrow::compute::cast(column, &DataType::Utf8)?;
+    Ok(column
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| Error::Schema(format!("checkpoint column {name} is not text")))?
+        .clone())
 }
 
 /// The columns of a checkpoint, all nullable, as `queries/checkpoint/run_sets.sql` yields
@@ -594,14 +589,7 @@ pub async fn write_checkpoint(lake: &Lake, run_id: &str) -> Result<RunSetSource>
 /// so that what a reader lists stays the same size however old the lake.
 async fn prune(lake: &Lake, listed_at: DateTime<Utc>) -> Result<()> {
     let store = lake.store();
-    let mut files: Vec<ObjectMeta> = store
-        .list(Some(&checkpoint_dir(lake)))
-        .try_collect()
-        .await
-        .map_err(|e| Error::lake(lake.display(), e))?;
-    files.retain(|f| f.location.as_ref().ends_with(".parquet"));
-    files.sort_by(|a, b| (b.last_modified, &b.location).cmp(&(a.last_modified, &a.location)));
-    for file in files.iter().skip(CHECKPOINTS_KEPT) {
+    for file in checkpoints_newest_first(lake).await?.iter().skip(CHECKPOINTS_KEPT) {
         store
             .delete(&file.location)
             .await
