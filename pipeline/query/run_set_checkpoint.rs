@@ -19,8 +19,16 @@
 //! request (a run that died before its manifest did not commit), as are the runs the
 //! checkpoint names as accounts' latest. The reader then reads `runs` and `accounts` only
 //! for those runs, listing only their dates' partitions: nothing it lists or reads grows
-//! with the lake's age. A commit keeps the newest three checkpoints and three days of
-//! journal before its checkpoint, and deletes the rest.
+//! with the lake's age. After its checkpoint, a commit keeps the newest three checkpoints
+//! and deletes the rest, then deletes the journal entries of runs all three cover and the
+//! journal days older than three days: the journal holds the last few runs, however many
+//! a day commits.
+//!
+//! Two checks keep readers right while commits run at the same time. A reader checks that
+//! its checkpoint still exists after it listed the journal: if it does, it is one of those
+//! kept, so it covers every entry deleted. A commit does not write its checkpoint if
+//! another was written while its session read: that one may cover runs this one missed,
+//! yet would look older.
 //!
 //! A checkpoint without a journal start (written before the journal), or a newest one that
 //! cannot be used, is read the older way: every manifest's name is listed, and the newest
@@ -196,6 +204,13 @@ async fn journaled_plan(lake: &Lake, as_of_at_most: Option<DateTime<Utc>>, now: 
         }
     }
     let journaled = journal_since(lake, journal_from, now).await.ok()?;
+    // A commit deletes the entries of runs that every checkpoint it keeps covers, after
+    // deleting the checkpoints it does not keep. If this one is still there after the
+    // listing, every entry missing from it is of a run this checkpoint covers.
+    if lake.store().head(&newest.location).await.is_err() {
+        debug!(checkpoint = %name, "deleted by a newer commit while read; listing every manifest");
+        return None;
+    }
     let mut since: BTreeSet<(String, String)> = BTreeSet::new();
     for (date, run_id) in journaled {
         if covered.contains(&run_id) || since.contains(&(date.clone(), run_id.clone())) {
@@ -545,10 +560,15 @@ async fn checkpoint_schema(lake: &Lake) -> Result<SchemaRef> {
 }
 
 /// Writes the checkpoint of every run committed in `lake` so far, as run `run_id` (after
-/// its manifest), then deletes what it makes useless: checkpoints beyond the newest
-/// [`CHECKPOINTS_KEPT`] and journal days older than [`JOURNAL_DAYS_KEPT`] days before it.
-/// Returns what it covered.
+/// its manifest), then deletes what it makes useless ([`prune`]). Returns what it covered;
+/// `checkpoint` is `None` when a concurrent commit wrote one meanwhile and this one was
+/// not written.
 pub async fn write_checkpoint(lake: &Lake, run_id: &str) -> Result<RunSetSource> {
+    let before: BTreeSet<Path> = checkpoints_newest_first(lake)
+        .await?
+        .into_iter()
+        .map(|f| f.location)
+        .collect();
     let (ctx, source) = run_set_session(lake, None).await?;
     let view = super::LakeView::from_create(CHECKPOINT_TABLE.to_string(), sql_file(CHECKPOINT_SQL)?);
     let schema = checkpoint_schema(lake).await?;
@@ -569,6 +589,19 @@ pub async fn write_checkpoint(lake: &Lake, run_id: &str) -> Result<RunSetSource>
     }
     let bytes = writer.into_inner()?;
     let path = checkpoint_dir(lake).join(format!("{run_id}.parquet"));
+    // A checkpoint written since this session started may cover runs this one missed (a
+    // concurrent commit's); written after it, this one would be taken as the newer.
+    let concurrent = checkpoints_newest_first(lake)
+        .await?
+        .into_iter()
+        .find(|f| !before.contains(&f.location));
+    if let Some(newer) = concurrent {
+        debug!(newer = %lake.display_path(&newer.location), "a concurrent commit wrote a run-set checkpoint; not writing this one");
+        return Ok(RunSetSource {
+            checkpoint: None,
+            ..source
+        });
+    }
     lake.store()
         .put(&path, bytes.into())
         .await
@@ -584,42 +617,63 @@ pub async fn write_checkpoint(lake: &Lake, run_id: &str) -> Result<RunSetSource>
     })
 }
 
-/// Deletes the checkpoints beyond the newest [`CHECKPOINTS_KEPT`] and the journal days
-/// more than [`JOURNAL_DAYS_KEPT`] days before `listed_at` (the newest checkpoint's start),
-/// so that what a reader lists stays the same size however old the lake.
+/// Deletes the checkpoints beyond the newest [`CHECKPOINTS_KEPT`], then the journal
+/// entries that no reader needs any more: those of days more than [`JOURNAL_DAYS_KEPT`]
+/// days before `listed_at` (the newest checkpoint's start), and those of runs that every
+/// kept checkpoint covers. What a reader lists then stays the same size however old the
+/// lake and however many runs a day commits.
+///
+/// The order is what keeps readers right: a reader whose checkpoint is still there after
+/// it listed the journal (it checks) holds one of the kept checkpoints, which covers every
+/// entry deleted here.
 async fn prune(lake: &Lake, listed_at: DateTime<Utc>) -> Result<()> {
     let store = lake.store();
-    for file in checkpoints_newest_first(lake).await?.iter().skip(CHECKPOINTS_KEPT) {
-        store
-            .delete(&file.location)
-            .await
-            .map_err(|e| Error::lake(lake.display_path(&file.location), e))?;
+    let checkpoints = checkpoints_newest_first(lake).await?;
+    let (kept, superseded) = checkpoints.split_at(checkpoints.len().min(CHECKPOINTS_KEPT));
+    for file in superseded {
+        delete(lake, &file.location).await?;
     }
+    let mut covered_by_all: Option<BTreeSet<String>> = None;
+    for file in kept {
+        let (covered, _) = covered_runs(&read_checkpoint(lake, &file.location).await?)?;
+        covered_by_all = Some(match covered_by_all {
+            None => covered,
+            Some(all) => all.intersection(&covered).cloned().collect(),
+        });
+    }
+    let covered_by_all = covered_by_all.unwrap_or_default();
     let oldest_kept = (listed_at - chrono::Duration::days(JOURNAL_DAYS_KEPT)).date_naive();
-    let days = store
-        .list_with_delimiter(Some(&journal_dir(lake)))
+    let dir = journal_dir(lake);
+    let entries: Vec<ObjectMeta> = store
+        .list(Some(&dir))
+        .try_collect()
         .await
-        .map_err(|e| Error::lake(lake.display(), e))?;
-    for day in days.common_prefixes {
-        let old = day
+        .map_err(|e| Error::lake(lake.display_path(&dir), e))?;
+    for entry in entries {
+        let day = entry
+            .location
+            .prefix_match(&dir)
+            .and_then(|mut parts| parts.next())
+            .and_then(|part| {
+                let date = part.as_ref().strip_prefix("commit_date=")?;
+                chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
+            });
+        let old_day = day.is_some_and(|day| day < oldest_kept);
+        let covered = entry
+            .location
             .filename()
-            .and_then(|name| name.strip_prefix("commit_date="))
-            .and_then(|date| chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
-            .is_some_and(|date| date < oldest_kept);
-        if !old {
-            continue;
-        }
-        let entries: Vec<ObjectMeta> = store
-            .list(Some(&day))
-            .try_collect()
-            .await
-            .map_err(|e| Error::lake(lake.display_path(&day), e))?;
-        for entry in entries {
-            store
-                .delete(&entry.location)
-                .await
-                .map_err(|e| Error::lake(lake.display_path(&entry.location), e))?;
+            .and_then(parse_journal_entry)
+            .is_some_and(|(_, run_id)| covered_by_all.contains(&run_id));
+        if old_day || covered {
+            delete(lake, &entry.location).await?;
         }
     }
     Ok(())
+}
+
+async fn delete(lake: &Lake, path: &Path) -> Result<()> {
+    lake.store()
+        .delete(path)
+        .await
+        .map_err(|e| Error::lake(lake.display_path(path), e))
 }

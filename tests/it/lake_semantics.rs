@@ -212,6 +212,23 @@ fn latest_views_read_only_the_dates_that_hold_an_accounts_latest_run() {
             .all(|r| r["first_seen"].as_str().unwrap().starts_with("2026-11-19")),
         "first seen on the first night: {first_seen:?}"
     );
+    // Four commits: three checkpoints are kept, and the journal holds only the runs that
+    // not all three cover (the oldest kept covers the first two runs).
+    let stems = |dir: &Path, suffix: &str| -> Vec<String> {
+        let mut names: Vec<String> = walkdir(dir)
+            .iter()
+            .filter_map(|p| p.file_name()?.to_str()?.strip_suffix(suffix).map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    };
+    let checkpoints = stems(&lake.path().join("_checkpoints/run_sets"), ".parquet");
+    assert_eq!(checkpoints.len(), 3, "{checkpoints:?}");
+    let journaled: Vec<String> = stems(&lake.path().join("_checkpoints/commits"), ".commit")
+        .iter()
+        .map(|name| name.split_once('_').unwrap().1.to_string())
+        .collect();
+    assert_eq!(journaled, checkpoints[1..], "the journal holds the last two runs");
 }
 
 #[test]
