@@ -24,7 +24,16 @@ FROM (
   ) ranked
   WHERE ranked.rank_for_account = 1
 ) l
-LEFT JOIN committed_run_ids later
+LEFT JOIN (
+  SELECT newest.run_id, newest.as_of, newest.finished_at, newest.scope_key, newest.shard_index, newest.shard_count
+  FROM (
+    SELECT c.run_id, c.as_of, c.finished_at, c.scope_key, c.shard_index, c.shard_count,
+           row_number() OVER (PARTITION BY c.scope_key, c.shard_count, c.shard_index
+                              ORDER BY c.as_of DESC, c.finished_at DESC, c.run_id DESC) AS rank_in_slice
+    FROM committed_run_ids c
+  ) newest
+  WHERE newest.rank_in_slice = 1
+) later
   ON later.scope_key = l.scope_key
  AND (later.as_of > l.as_of
       OR (later.as_of = l.as_of AND (later.finished_at > l.finished_at
