@@ -120,11 +120,17 @@ pub fn export_path(lake: &Lake, table: &str, snapshot_date: &str, file_name: &st
         .join(file_name)
 }
 
-/// Runs the export query of each table for which `wanted` says yes and writes its CSV;
-/// returns (table, path) of every file. `whole` holds the run's rows; `slices`, when there
-/// is more than one, the same rows cut into ascending ranges of accounts: an export ordered
-/// by account is then written one slice after another (so its sort holds one slice), the
-/// others from `whole`.
+/// How many tables are exported at once. One export keeps about one core busy (its query
+/// on DataFusion's tasks, its text on a blocking thread, each waiting on the other now and
+/// then); two fill the two cores of a small runner. Their sorts share one memory pool
+/// (the caller's sessions), so the bound on what they hold stays the same.
+pub const EXPORTS_AT_ONCE: usize = 2;
+
+/// Runs the export query of each table for which `wanted` says yes and writes its CSV,
+/// [`EXPORTS_AT_ONCE`] tables at a time; returns (table, path) of every file, in the order
+/// of [`exports`]. `whole` holds the run's rows; `slices`, when there is more than one, the
+/// same rows cut into ascending ranges of accounts: an export ordered by account is then
+/// written one slice after another (so its sort holds one slice), the others from `whole`.
 pub async fn write_exports(
     whole: &SessionContext,
     slices: &[SessionContext],
@@ -133,46 +139,71 @@ pub async fn write_exports(
     naming: &ExportNaming,
     wanted: impl Fn(&str) -> bool,
 ) -> Result<Vec<(String, String)>> {
-    let mut written = Vec::new();
-    for export in exports().iter().filter(|e| wanted(e.table)) {
-        let path = export_path(lake, export.table, snapshot_date, &naming.file_name(&export.file_name));
-        let sessions = match export.by_account && slices.len() > 1 {
-            true => slices,
-            false => std::slice::from_ref(whole),
+    let mut pending = exports().iter().filter(|e| wanted(e.table)).enumerate();
+    let mut written: Vec<Option<(String, String)>> = Vec::new();
+    // Dropped on an error, the set stops the exports still running.
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        while running.len() < EXPORTS_AT_ONCE {
+            let Some((index, export)) = pending.next() else {
+                break;
+            };
+            let sessions = match export.by_account && slices.len() > 1 {
+                true => slices.to_vec(),
+                false => vec![whole.clone()],
+            };
+            let path = export_path(lake, export.table, snapshot_date, &naming.file_name(&export.file_name));
+            let lake = lake.clone();
+            written.push(None);
+            running.spawn(async move { (index, write_export(export, &sessions, &lake, path).await) });
+        }
+        let Some(done) = running.join_next().await else {
+            break;
         };
-        let mut out = BufWriter::new(lake.store(), path.clone());
-        let mut header_written = false;
-        let mut schema = None;
-        // One batch is rendered on a blocking thread while the query makes the next: the
-        // text of a batch costs about as much CPU as sorting it.
-        let mut rendering: Option<tokio::task::JoinHandle<Result<Vec<u8>>>> = None;
-        for ctx in sessions {
-            let mut stream = ctx.sql(&export.sql).await?.execute_stream().await?;
-            schema = Some(stream.schema());
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                let header = !header_written;
-                header_written = true;
-                let next = tokio::task::spawn_blocking(move || csv_bytes(&batch, header));
-                if let Some(done) = rendering.replace(next) {
-                    write_rendered(&mut out, done, &path).await?;
-                }
+        let (index, file) = done.map_err(|e| Error::Schema(format!("csv: an export stopped: {e}")))?;
+        written[index] = Some(file?);
+    }
+    Ok(written.into_iter().flatten().collect())
+}
+
+/// Writes one export's CSV at `path`: its query over each of `sessions` in turn, one
+/// batch rendered on a blocking thread while the query makes the next (the text of a
+/// batch costs about as much CPU as sorting it). Returns (table, path).
+async fn write_export(
+    export: &Export,
+    sessions: &[SessionContext],
+    lake: &Lake,
+    path: Path,
+) -> Result<(String, String)> {
+    let mut out = BufWriter::new(lake.store(), path.clone());
+    let mut header_written = false;
+    let mut schema = None;
+    let mut rendering: Option<tokio::task::JoinHandle<Result<Vec<u8>>>> = None;
+    for ctx in sessions {
+        let mut stream = ctx.sql(&export.sql).await?.execute_stream().await?;
+        schema = Some(stream.schema());
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            let header = !header_written;
+            header_written = true;
+            let next = tokio::task::spawn_blocking(move || csv_bytes(&batch, header));
+            if let Some(done) = rendering.replace(next) {
+                write_rendered(&mut out, done, &path).await?;
             }
         }
-        if let Some(done) = rendering {
-            write_rendered(&mut out, done, &path).await?;
-        }
-        if let (false, Some(schema)) = (header_written, schema) {
-            // No rows: the file still says what its columns are.
-            let empty = RecordBatch::new_empty(schema);
-            out.write_all(&csv_bytes(&empty, true)?)
-                .await
-                .map_err(|e| Error::lake(path.to_string(), e))?;
-        }
-        out.shutdown().await.map_err(|e| Error::lake(path.to_string(), e))?;
-        written.push((export.table.to_string(), lake.display_path(&path)));
     }
-    Ok(written)
+    if let Some(done) = rendering {
+        write_rendered(&mut out, done, &path).await?;
+    }
+    if let (false, Some(schema)) = (header_written, schema) {
+        // No rows: the file still says what its columns are.
+        let empty = RecordBatch::new_empty(schema);
+        out.write_all(&csv_bytes(&empty, true)?)
+            .await
+            .map_err(|e| Error::lake(path.to_string(), e))?;
+    }
+    out.shutdown().await.map_err(|e| Error::lake(path.to_string(), e))?;
+    Ok((export.table.to_string(), lake.display_path(&path)))
 }
 
 /// Waits for one batch's CSV text and appends it to the file at `path`.

@@ -677,8 +677,9 @@ pub async fn commit(
 }
 
 /// Writes this committed run's CSV exports from its own partitions (new sessions, so that
-/// they see every file): those ordered by account one range of `ranges` after another. Each
-/// session's sorts spill to local disk past `sort_memory` bytes.
+/// they see every file): those ordered by account one range of `ranges` after another. The
+/// sorts of every session (of the exports written at once) spill to local disk past
+/// `sort_memory` bytes between them.
 async fn write_run_exports(
     lake: &Lake,
     run_id: &str,
@@ -689,8 +690,9 @@ async fn write_run_exports(
     sort_memory: usize,
 ) -> Result<Vec<(String, String)>> {
     let tables: Vec<&str> = crate::schema::all_tables().iter().map(|t| t.name()).collect();
+    let pool = transform::spilling_pool(sort_memory);
     let session = |range: &buckets::AccountRange| {
-        transform::spilling_run_rows_session(lake, snapshot_date, run_id, &tables, range, sort_memory)
+        transform::spilling_run_rows_session(lake, snapshot_date, run_id, &tables, range, pool.clone())
     };
     let whole = session(&buckets::AccountRange::all())?;
     let slices = match ranges.len() {

@@ -160,19 +160,25 @@ pub fn run_rows_session(
     register_run_rows(crate::query::new_session(), lake, snapshot_date, run_id, tables, range)
 }
 
-/// [`run_rows_session`] in a session whose sorts spill to local temporary files once they
-/// hold `sort_memory_bytes` between them. For queries that only filter and sort (the CSV
-/// exports): every consumer of such a query can spill, so none fails for want of memory.
+/// A memory pool for [`spilling_run_rows_session`]: sorts that hold `sort_memory_bytes`
+/// between them spill to local temporary files. One pool may serve several sessions (the
+/// CSV exports written at the same time), which then share the bound.
+pub fn spilling_pool(sort_memory_bytes: usize) -> Arc<dyn datafusion::execution::memory_pool::MemoryPool> {
+    Arc::new(spill_pool::SpillablesPool::new(sort_memory_bytes))
+}
+
+/// [`run_rows_session`] in a session whose sorts spill once they fill `pool`
+/// ([`spilling_pool`]). For queries that only filter and sort (the CSV exports): every
+/// consumer of such a query can spill, so none fails for want of memory.
 pub fn spilling_run_rows_session(
     lake: &Lake,
     snapshot_date: &str,
     run_id: &str,
     tables: &[&str],
     range: &AccountRange,
-    sort_memory_bytes: usize,
+    pool: Arc<dyn datafusion::execution::memory_pool::MemoryPool>,
 ) -> Result<SessionContext> {
-    let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
-        .with_memory_pool(Arc::new(spill_pool::SpillablesPool::new(sort_memory_bytes)));
+    let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new().with_memory_pool(pool);
     let ctx = crate::query::new_session_with(runtime)?;
     register_run_rows(ctx, lake, snapshot_date, run_id, tables, range)
 }
