@@ -60,43 +60,28 @@ pub struct SplitStaging {
 impl SplitStaging {
     /// Reads each staged table of `ctx` once and writes its rows to one file per range of
     /// `ranges` (which must cover every account id, as [`crate::transform::buckets::plan`]'s
-    /// do), under `dir`.
+    /// do), under `dir`. [`TABLES_AT_ONCE`] tables are split at a time, each on a task of
+    /// its own.
     pub async fn write(ctx: &SessionContext, staged: &[&str], ranges: &[AccountRange], dir: &Path) -> Result<Self> {
         // The ranges are ascending and contiguous: a row's bucket is the number of ranges
         // after the first whose lower bound it reaches.
-        let lower_bounds: Vec<&str> = ranges.iter().skip(1).filter_map(|r| r.from.as_deref()).collect();
-        for name in staged {
-            let staged = table(name)?;
-            let schema = staged.file_schema.clone();
-            let properties = WriterProperties::builder()
-                .set_compression(Compression::UNCOMPRESSED)
-                .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
-                .build();
-            let mut writers = Vec::with_capacity(ranges.len());
-            for bucket in 0..ranges.len() {
-                let folder = dir.join(bucket.to_string()).join(name);
-                std::fs::create_dir_all(&folder)?;
-                let file = BufWriter::new(File::create(folder.join("rows.parquet"))?);
-                writers.push(ArrowWriter::try_new(file, schema.clone(), Some(properties.clone()))?);
+        let lower_bounds: Arc<Vec<String>> = Arc::new(ranges.iter().skip(1).filter_map(|r| r.from.clone()).collect());
+        let buckets = ranges.len();
+        let mut pending = staged.iter().map(|name| name.to_string());
+        // Dropped on an error, the set stops the splits still running.
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            while running.len() < TABLES_AT_ONCE {
+                let Some(name) = pending.next() else {
+                    break;
+                };
+                let (ctx, lower_bounds, dir) = (ctx.clone(), lower_bounds.clone(), dir.to_path_buf());
+                running.spawn(async move { split_table(&ctx, &name, buckets, &lower_bounds, &dir).await });
             }
-            let mut stream = ctx.table(*name).await?.execute_stream().await?;
-            while let Some(batch) = stream.next().await {
-                let batch = crate::transform::conform(&batch?, staged)?;
-                for (bucket, rows) in bucket_rows(&batch, &lower_bounds)?.into_iter().enumerate() {
-                    if rows.is_empty() {
-                        continue;
-                    }
-                    let part = if rows.len() == batch.num_rows() {
-                        batch.clone()
-                    } else {
-                        take_record_batch(&batch, &UInt32Array::from(rows))?
-                    };
-                    writers[bucket].write(&part)?;
-                }
-            }
-            for writer in writers {
-                writer.close()?;
-            }
+            let Some(done) = running.join_next().await else {
+                break;
+            };
+            done.map_err(|e| Error::Schema(format!("splitting the staged rows into buckets stopped: {e}")))??;
         }
         Ok(SplitStaging { dir: dir.to_path_buf() })
     }
@@ -114,6 +99,54 @@ impl SplitStaging {
         }
         Ok(())
     }
+}
+
+/// How many staged tables are split at a time: reading one (zstd Parquet) and writing its
+/// buckets keeps about one core busy.
+const TABLES_AT_ONCE: usize = 2;
+
+/// Splits staged table `name` of `ctx` into one file for each of `buckets` under `dir`,
+/// given the lower bounds of every bucket but the first.
+async fn split_table(
+    ctx: &SessionContext,
+    name: &str,
+    buckets: usize,
+    lower_bounds: &[String],
+    dir: &Path,
+) -> Result<()> {
+    let staged = table(name)?;
+    let schema = staged.file_schema.clone();
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::UNCOMPRESSED)
+        .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
+        .build();
+    let lower_bounds: Vec<&str> = lower_bounds.iter().map(String::as_str).collect();
+    let mut writers = Vec::with_capacity(buckets);
+    for bucket in 0..buckets {
+        let folder = dir.join(bucket.to_string()).join(name);
+        std::fs::create_dir_all(&folder)?;
+        let file = BufWriter::new(File::create(folder.join("rows.parquet"))?);
+        writers.push(ArrowWriter::try_new(file, schema.clone(), Some(properties.clone()))?);
+    }
+    let mut stream = ctx.table(name).await?.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        let batch = crate::transform::conform(&batch?, staged)?;
+        for (bucket, rows) in bucket_rows(&batch, &lower_bounds)?.into_iter().enumerate() {
+            if rows.is_empty() {
+                continue;
+            }
+            let part = if rows.len() == batch.num_rows() {
+                batch.clone()
+            } else {
+                take_record_batch(&batch, &UInt32Array::from(rows))?
+            };
+            writers[bucket].write(&part)?;
+        }
+    }
+    for writer in writers {
+        writer.close()?;
+    }
+    Ok(())
 }
 
 /// The row numbers of `batch` in each bucket, given the lower bounds of every bucket but
