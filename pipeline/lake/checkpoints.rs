@@ -67,7 +67,19 @@ pub fn journal_dir(lake: &Lake) -> Path {
 
 /// The journal folder of commits made on `day` (UTC).
 pub fn journal_day_dir(lake: &Lake, day: chrono::NaiveDate) -> Path {
-    journal_dir(lake).join(format!("commit_date={}", day.format("%Y-%m-%d")))
+    journal_dir(lake).join(journal_day_folder(day))
+}
+
+/// The name of the journal folder of commits made on `day` (UTC).
+fn journal_day_folder(day: chrono::NaiveDate) -> String {
+    format!("commit_date={}", day.format("%Y-%m-%d"))
+}
+
+/// The UTC day of a journal day folder's name (`commit_date=YYYY-MM-DD`, as
+/// [`journal_day_dir`] names it); `None` for any other name.
+pub fn parse_journal_day(folder: &str) -> Option<chrono::NaiveDate> {
+    let date = folder.strip_prefix("commit_date=")?;
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
 }
 
 /// The journal entry's file name of run `run_id` of snapshot `snapshot_date`.
@@ -106,6 +118,10 @@ mod tests {
             parse_journal_entry(&name),
             Some(("2026-11-24".to_string(), "20261124T060000.000Z-964a572d".to_string()))
         );
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        assert_eq!(journal_day_folder(day), "commit_date=2026-11-24");
+        assert_eq!(parse_journal_day(&journal_day_folder(day)), Some(day));
+        assert_eq!(parse_journal_day("snapshot_date=2026-11-24"), None);
         for other in [
             "2026-11-24_20261124T060000.000Z-964a572d.parquet",
             "20261124T060000.000Z-964a572d.commit",

@@ -53,7 +53,8 @@ use tracing::{debug, warn};
 use super::date_partitions::{DatePartitions, Dates};
 use crate::error::{Error, Result};
 use crate::lake::checkpoints::{
-    CHECKPOINTS_KEPT, JOURNAL_DAYS_KEPT, checkpoint_dir, journal_day_dir, journal_dir, newer_first, parse_journal_entry,
+    CHECKPOINTS_KEPT, JOURNAL_DAYS_KEPT, checkpoint_dir, journal_day_dir, journal_dir, newer_first, parse_journal_day,
+    parse_journal_entry,
 };
 use crate::lake::{Lake, MANIFEST_TABLE};
 
@@ -654,10 +655,7 @@ async fn prune(lake: &Lake, listed_at: DateTime<Utc>) -> Result<()> {
             .location
             .prefix_match(&dir)
             .and_then(|mut parts| parts.next())
-            .and_then(|part| {
-                let date = part.as_ref().strip_prefix("commit_date=")?;
-                chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
-            });
+            .and_then(|part| parse_journal_day(part.as_ref()));
         let old_day = day.is_some_and(|day| day < oldest_kept);
         let covered = entry
             .location
