@@ -32,11 +32,11 @@ fn main() {
     let mut code = String::from(
         "/// Every `.toml` and `.sql` file of `schemas/` and `queries/`: path from the repository root, text.\npub static FILES: &[(&str, &str)] = &[\n",
     );
+    // Each path from the crate's root as the compiler sees it, not as this script did: a
+    // target directory shared by two checkouts (a cache) then never reads the other's files.
     for file in files {
-        let absolute = root.join(&file);
         code.push_str(&format!(
-            "    ({file:?}, include_str!({:?})),\n",
-            absolute.display().to_string()
+            "    ({file:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/{file}\"))),\n"
         ));
     }
     code.push_str("];\n");
