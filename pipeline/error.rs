@@ -117,6 +117,15 @@ pub enum Error {
     /// Local I/O failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// A job run on a task of its own panicked or was cancelled.
+    #[error("{what} stopped: {source}; this is a bug in orglake, please report it with the log")]
+    Task {
+        /// The work the task was doing.
+        what: String,
+        /// Why the task ended without a result.
+        #[source]
+        source: tokio::task::JoinError,
+    },
 }
 
 impl Error {

@@ -6,7 +6,8 @@
 //! [`lake`] (Parquet, CSV, manifest on a directory or S3) -> [`catalog`] (Glue) ->
 //! [`act`] (owner tags) -> [`notify`] (SNS); [`run`] drives them and [`query`] reads the
 //! lake back. Below them all: [`aws`] (SDK clients, sessions, error classes), [`schema`]
-//! (the tables of `schemas/`), [`status`] (the outcome every stage records) and [`error`].
+//! (the tables of `schemas/`), [`status`] (the outcome every stage records), [`tasks`] (jobs
+//! on tasks of their own, a few at a time) and [`error`].
 //! The command line is the binary, in `pipeline/bin/`. See `DESIGN.md` and the README.
 
 pub mod act;
@@ -25,6 +26,7 @@ pub mod scan;
 pub mod schema;
 pub mod sources;
 pub mod status;
+pub mod tasks;
 pub mod transform;
 
 pub use error::{Error, Result};

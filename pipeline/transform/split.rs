@@ -67,22 +67,12 @@ impl SplitStaging {
         // after the first whose lower bound it reaches.
         let lower_bounds: Arc<Vec<String>> = Arc::new(ranges.iter().skip(1).filter_map(|r| r.from.clone()).collect());
         let buckets = ranges.len();
-        let mut pending = staged.iter().map(|name| name.to_string());
-        // Dropped on an error, the set stops the splits still running.
-        let mut running = tokio::task::JoinSet::new();
-        loop {
-            while running.len() < TABLES_AT_ONCE {
-                let Some(name) = pending.next() else {
-                    break;
-                };
-                let (ctx, lower_bounds, dir) = (ctx.clone(), lower_bounds.clone(), dir.to_path_buf());
-                running.spawn(async move { split_table(&ctx, &name, buckets, &lower_bounds, &dir).await });
-            }
-            let Some(done) = running.join_next().await else {
-                break;
-            };
-            done.map_err(|e| Error::Schema(format!("splitting the staged rows into buckets stopped: {e}")))??;
-        }
+        let jobs = staged.iter().map(|name| {
+            let (ctx, lower_bounds, dir, name) =
+                (ctx.clone(), lower_bounds.clone(), dir.to_path_buf(), name.to_string());
+            async move { split_table(&ctx, &name, buckets, &lower_bounds, &dir).await }
+        });
+        crate::tasks::run_at_most(TABLES_AT_ONCE, "splitting the staged rows into buckets", jobs).await?;
         Ok(SplitStaging { dir: dir.to_path_buf() })
     }
 
