@@ -11,6 +11,8 @@
 # The Rust version below is Cargo.toml's rust-version (a test keeps them equal).
 
 FROM rust:1.95-slim-bookworm AS build
+# make: jemalloc, the binary's allocator, is built from its C sources.
+RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, so that a source change does not rebuild them: build the locked
 # dependency graph against placeholder sources, then the real ones.

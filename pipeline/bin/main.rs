@@ -12,13 +12,8 @@ use clap::Parser;
 use cli::{Cli, EXIT_ERROR, execute};
 
 fn main() -> ExitCode {
-    let arenas = allocator::cap_arenas();
     let cli = Cli::parse();
     logging::init(cli.log_format, cli.verbose);
-    tracing::debug!(
-        ?arenas,
-        "malloc arenas capped (None: the C library's or the operator's setting)"
-    );
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {

@@ -386,28 +386,19 @@ impl<'a> CommitWriters<'a> {
         CommitWriters { at, open: Vec::new() }
     }
 
-    /// The writer of `target`, started on first use (a table started is counted, with 0
-    /// rows if none come).
-    fn of(&mut self, target: &'static Table) -> &mut TableWriter {
-        let index = match self.open.iter().position(|w| w.table().name() == target.name()) {
-            Some(index) => index,
-            None => {
-                self.open
-                    .push(self.at.lake.table_writer(target, self.at.snapshot_date, self.at.run_id));
-                self.open.len() - 1
-            }
-        };
-        &mut self.open[index]
+    /// The writer of `target`, taken out to be written on a task of its own (started on
+    /// first use: a table started is counted, with 0 rows if none come); [`Self::put`]
+    /// gives it back.
+    fn take(&mut self, target: &'static Table) -> TableWriter {
+        match self.open.iter().position(|w| w.table().name() == target.name()) {
+            Some(index) => self.open.swap_remove(index),
+            None => self.at.lake.table_writer(target, self.at.snapshot_date, self.at.run_id),
+        }
     }
 
-    /// Streams a query's rows into `target`'s current file.
-    async fn write_query(&mut self, ctx: &SessionContext, sql: &str, target: &'static Table) -> Result<()> {
-        let mut stream = ctx.sql(sql).await?.execute_stream().await?;
-        let writer = self.of(target);
-        while let Some(batch) = stream.next().await {
-            writer.write(&conform(&batch?, target)?).await?;
-        }
-        Ok(())
+    /// Gives back a writer [`Self::take`] took.
+    fn put(&mut self, writer: TableWriter) {
+        self.open.push(writer);
     }
 
     /// Ends the file of every table being written, so that a new session sees their rows.
@@ -429,8 +420,82 @@ impl<'a> CommitWriters<'a> {
     }
 }
 
+/// How many of a bucket's queries run at once, each on a task of its own: a query keeps
+/// about one core busy (its joins, then the Parquet encoding of its rows, take turns), so
+/// two fill the two cores of a small runner, while the memory held stays that of two
+/// queries of one bucket.
+pub const QUERIES_AT_ONCE: usize = 2;
+
+/// Streams the rows of `sql` into `writer`'s current file.
+async fn write_query(ctx: &SessionContext, sql: &str, writer: &mut TableWriter) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut stream = ctx.sql(sql).await?.execute_stream().await?;
+    let target = writer.table();
+    let mut rows = 0;
+    while let Some(batch) = stream.next().await {
+        let batch = conform(&batch?, target)?;
+        rows += batch.num_rows();
+        writer.write(&batch).await?;
+    }
+    tracing::debug!(
+        table = target.name(),
+        rows,
+        seconds = started.elapsed().as_secs_f64(),
+        "transform written"
+    );
+    Ok(())
+}
+
+/// Plans each of `queries` and streams its rows, [`QUERIES_AT_ONCE`] at a time, each on a
+/// task of its own, into `writer` (one table: its batches are encoded here, in the order
+/// they come). `what` names the queries in the error of one that panicked.
+async fn write_queries<F>(writer: &mut TableWriter, what: &str, queries: Vec<F>) -> Result<()>
+where
+    F: std::future::Future<Output = Result<datafusion::dataframe::DataFrame>> + Send + 'static,
+{
+    let started = std::time::Instant::now();
+    let (sender, mut received) = tokio::sync::mpsc::channel::<RecordBatch>(2 * QUERIES_AT_ONCE);
+    let jobs: Vec<_> = queries
+        .into_iter()
+        .map(|plan| {
+            let sender = sender.clone();
+            async move {
+                let mut stream = plan.await?.execute_stream().await?;
+                while let Some(batch) = stream.next().await {
+                    if sender.send(batch?).await.is_err() {
+                        break; // the writer stopped: its error is the one returned
+                    }
+                }
+                Ok(())
+            }
+        })
+        .collect();
+    // The queries' senders only: the channel ends when the last query does.
+    drop(sender);
+    let target = writer.table();
+    let mut rows = 0;
+    let write = async {
+        while let Some(batch) = received.recv().await {
+            let batch = conform(&batch, target)?;
+            rows += batch.num_rows();
+            writer.write(&batch).await?;
+        }
+        Ok::<_, Error>(())
+    };
+    futures::try_join!(crate::tasks::run_at_most(QUERIES_AT_ONCE, what, jobs), write)?;
+    tracing::debug!(
+        table = target.name(),
+        rows,
+        seconds = started.elapsed().as_secs_f64(),
+        "queries written"
+    );
+    Ok(())
+}
+
 /// Runs every transform and the findings over the accounts of `range` (the inputs that
-/// `ctx` holds: the whole run, or one bucket of it) and writes them through `writers`.
+/// `ctx` holds: the whole run, or one bucket of it) and writes them through `writers`: the
+/// tables' transforms [`QUERIES_AT_ONCE`] at a time, each on a task with its table's writer,
+/// then the findings over what they wrote, the checks also [`QUERIES_AT_ONCE`] at a time.
 pub async fn run_transforms(
     ctx: &SessionContext,
     writers: &mut CommitWriters<'_>,
@@ -442,26 +507,43 @@ pub async fn run_transforms(
     }
     register_previous(ctx, writers.at.lake, range).await?;
     let transformed = transforms(staged)?;
+    let mut jobs = Vec::new();
     for (name, sql) in &transformed {
-        writers.write_query(ctx, sql, table(name)?).await?;
+        let mut writer = writers.take(table(name)?);
+        let (ctx, sql) = (ctx.clone(), sql.clone());
+        jobs.push(async move {
+            write_query(&ctx, &sql, &mut writer).await?;
+            Ok(writer)
+        });
+    }
+    for writer in crate::tasks::run_at_most(QUERIES_AT_ONCE, "a transform", jobs).await? {
+        writers.put(writer);
     }
     writers.end_files().await?;
     let names: Vec<&str> = transformed.iter().map(|(name, _)| *name).collect();
     let at = writers.at;
     let findings_ctx = written_session(ctx, &at, &names, range).await?;
-    let findings_table = table("findings")?;
-    writers.of(findings_table);
-    for (_, sql) in findings() {
-        let sql = format!("SELECT f.*, p.run_id FROM ({sql}) f CROSS JOIN run_params p");
-        writers.write_query(&findings_ctx, &sql, findings_table).await?;
-    }
+    let checks = findings()
+        .into_iter()
+        .map(|(_, sql)| {
+            let (ctx, sql) = (
+                findings_ctx.clone(),
+                format!("SELECT f.*, p.run_id FROM ({sql}) f CROSS JOIN run_params p"),
+            );
+            async move { Ok(ctx.sql(&sql).await?) }
+        })
+        .collect();
+    let mut writer = writers.take(table("findings")?);
+    let written = write_queries(&mut writer, "a security check", checks).await;
+    writers.put(writer);
+    written?;
     writers.end_files().await
 }
 
 /// Computes the `changes` of the accounts of `range` (after [`run_transforms`] wrote every
-/// table it compares) and writes them through `writers`; returns how many of the
-/// accounts no earlier committed run listed (nothing to compare with, so no changes are
-/// recorded for them).
+/// table it compares) and writes them through `writers`, the entities [`QUERIES_AT_ONCE`]
+/// at a time; returns how many of the accounts no earlier committed run listed (nothing to
+/// compare with, so no changes are recorded for them).
 pub async fn run_changes(
     ctx: &SessionContext,
     writers: &mut CommitWriters<'_>,
@@ -472,15 +554,22 @@ pub async fn run_changes(
     compared.extend(["findings", "accounts"]);
     let at = writers.at;
     let changes_ctx = changes_session(ctx, &at, &compared, range).await?;
-    let changes_table = table("changes")?;
-    writers.of(changes_table);
-    for entity in changes::entities()? {
-        if !compared.contains(&entity.table) {
-            continue; // a table this run did not write (its source is not registered)
-        }
-        let sql = changes::entity_changes_sql(&changes_ctx, &entity).await?;
-        writers.write_query(&changes_ctx, &sql, changes_table).await?;
-    }
+    let diffs = changes::entities()?
+        .into_iter()
+        // A table this run did not write (its source is not registered) has no changes.
+        .filter(|entity| compared.contains(&entity.table))
+        .map(|entity| {
+            let ctx = changes_ctx.clone();
+            async move {
+                let sql = changes::entity_changes_sql(&ctx, &entity).await?;
+                Ok(ctx.sql(&sql).await?)
+            }
+        })
+        .collect();
+    let mut writer = writers.take(table("changes")?);
+    let written = write_queries(&mut writer, "the changes of an entity", diffs).await;
+    writers.put(writer);
+    written?;
     writers.end_files().await?;
     count(
         &changes_ctx,
