@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
@@ -16,6 +16,8 @@ use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
 use crate::lake::Lake;
+use crate::lake::utc_text::push_utc_micros;
+use crate::schema::UTC;
 
 /// One table's per-snapshot CSV export.
 #[derive(Debug, Clone)]
@@ -104,14 +106,6 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
-/// Appends a text cell, neutralised as [`neutralise`] does.
-fn push_text(cell: &mut String, text: &str) {
-    if text.starts_with(FORMULA_STARTS) {
-        cell.push('\'');
-    }
-    cell.push_str(text);
-}
-
 /// Object path of an export file.
 pub fn export_path(lake: &Lake, table: &str, snapshot_date: &str, file_name: &str) -> Path {
     lake.table_path("exports")
@@ -139,31 +133,16 @@ pub async fn write_exports(
     naming: &ExportNaming,
     wanted: impl Fn(&str) -> bool,
 ) -> Result<Vec<(String, String)>> {
-    let mut pending = exports().iter().filter(|e| wanted(e.table)).enumerate();
-    let mut written: Vec<Option<(String, String)>> = Vec::new();
-    // Dropped on an error, the set stops the exports still running.
-    let mut running = tokio::task::JoinSet::new();
-    loop {
-        while running.len() < EXPORTS_AT_ONCE {
-            let Some((index, export)) = pending.next() else {
-                break;
-            };
-            let sessions = match export.by_account && slices.len() > 1 {
-                true => slices.to_vec(),
-                false => vec![whole.clone()],
-            };
-            let path = export_path(lake, export.table, snapshot_date, &naming.file_name(&export.file_name));
-            let lake = lake.clone();
-            written.push(None);
-            running.spawn(async move { (index, write_export(export, &sessions, &lake, path).await) });
-        }
-        let Some(done) = running.join_next().await else {
-            break;
+    let jobs = exports().iter().filter(|e| wanted(e.table)).map(|export| {
+        let sessions = match export.by_account && slices.len() > 1 {
+            true => slices.to_vec(),
+            false => vec![whole.clone()],
         };
-        let (index, file) = done.map_err(|e| Error::Schema(format!("csv: an export stopped: {e}")))?;
-        written[index] = Some(file?);
-    }
-    Ok(written.into_iter().flatten().collect())
+        let path = export_path(lake, export.table, snapshot_date, &naming.file_name(&export.file_name));
+        let lake = lake.clone();
+        async move { write_export(export, &sessions, &lake, path).await }
+    });
+    crate::tasks::run_at_most(EXPORTS_AT_ONCE, "a CSV export", jobs).await
 }
 
 /// Writes one export's CSV at `path`: its query over each of `sessions` in turn, one
@@ -198,7 +177,7 @@ async fn write_export(
     if let (false, Some(schema)) = (header_written, schema) {
         // No rows: the file still says what its columns are.
         let empty = RecordBatch::new_empty(schema);
-        out.write_all(&csv_bytes(&empty, true)?)
+        out.put(bytes::Bytes::from(csv_bytes(&empty, true)?))
             .await
             .map_err(|e| Error::lake(path.to_string(), e))?;
     }
@@ -215,12 +194,15 @@ async fn write_rendered(
     let bytes = rendering
         .await
         .map_err(|e| Error::Schema(format!("csv: rendering a batch of {path} stopped: {e}")))??;
-    out.write_all(&bytes)
+    // Handed over as it is: the writer uploads it without copying it into its own buffer.
+    out.put(bytes::Bytes::from(bytes))
         .await
         .map_err(|e| Error::lake(path.to_string(), e))
 }
 
-/// Renders a batch as CSV rows (with the header row first when asked).
+/// Renders a batch as CSV rows (with the header row first when asked). Text is written
+/// straight from its array (neutralised where it would start a formula), UTC timestamps by
+/// [`push_utc_micros`], other values through one reused buffer.
 pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let csv_error = |e: csv::Error| Error::Schema(format!("csv: {e}"));
@@ -234,28 +216,53 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
         .iter()
         .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    // One buffer per column, reused row after row: no allocation per cell.
-    let mut cells: Vec<String> = vec![String::new(); batch.num_columns()];
+    // One buffer for the cells that are not text already: no allocation per cell.
+    let mut cell = String::new();
     let mut json = Vec::new();
     for row in 0..batch.num_rows() {
-        for ((column, formatter), cell) in batch.columns().iter().zip(&formatters).zip(cells.iter_mut()) {
-            cell.clear();
+        for (column, formatter) in batch.columns().iter().zip(&formatters) {
             if column.is_null(row) {
+                writer.write_field(b"").map_err(csv_error)?;
                 continue;
             }
-            match column.data_type() {
-                DataType::Utf8 => push_text(cell, column.as_string::<i32>().value(row)),
-                DataType::LargeUtf8 => push_text(cell, column.as_string::<i64>().value(row)),
-                DataType::Utf8View => push_text(cell, column.as_string_view().value(row)),
+            let text = match column.data_type() {
+                DataType::Utf8 => column.as_string::<i32>().value(row),
+                DataType::LargeUtf8 => column.as_string::<i64>().value(row),
+                DataType::Utf8View => column.as_string_view().value(row),
                 DataType::Map(..) | DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) => {
                     json.clear();
                     write_json(&mut json, column, row)?;
-                    push_text(cell, std::str::from_utf8(&json).expect("serde_json writes UTF-8"));
+                    std::str::from_utf8(&json).expect("serde_json writes UTF-8")
                 }
-                _ => write!(cell, "{}", formatter.value(row)).map_err(|e| Error::Schema(format!("csv: {e}")))?,
+                DataType::Timestamp(TimeUnit::Microsecond, Some(zone)) if zone.as_ref() == UTC => {
+                    cell.clear();
+                    let micros = column.as_primitive::<TimestampMicrosecondType>().value(row);
+                    if !push_utc_micros(&mut cell, micros) {
+                        write!(cell, "{}", formatter.value(row)).map_err(|e| Error::Schema(format!("csv: {e}")))?;
+                    }
+                    writer.write_field(&cell).map_err(csv_error)?;
+                    continue;
+                }
+                _ => {
+                    cell.clear();
+                    write!(cell, "{}", formatter.value(row)).map_err(|e| Error::Schema(format!("csv: {e}")))?;
+                    writer.write_field(&cell).map_err(csv_error)?;
+                    continue;
+                }
+            };
+            // Text (and JSON text) is neutralised; numbers, booleans and timestamps cannot
+            // start a formula but with a sign, which a spreadsheet reads as the number.
+            if text.starts_with(FORMULA_STARTS) {
+                cell.clear();
+                cell.push('\'');
+                cell.push_str(text);
+                writer.write_field(&cell).map_err(csv_error)?;
+            } else {
+                writer.write_field(text).map_err(csv_error)?;
             }
         }
-        writer.write_record(&cells).map_err(csv_error)?;
+        // The record's end (the fields are written).
+        writer.write_record(None::<&[u8]>).map_err(csv_error)?;
     }
     writer.into_inner().map_err(|e| Error::Schema(format!("csv: {e}")))
 }

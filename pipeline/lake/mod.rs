@@ -13,6 +13,7 @@ pub mod export;
 pub mod lease;
 pub mod s3;
 pub mod sink;
+pub mod utc_text;
 pub mod vacuum;
 
 use std::sync::Arc;
