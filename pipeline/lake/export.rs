@@ -191,9 +191,10 @@ async fn write_rendered(
     rendering: tokio::task::JoinHandle<Result<Vec<u8>>>,
     path: &Path,
 ) -> Result<()> {
-    let bytes = rendering
-        .await
-        .map_err(|e| Error::Schema(format!("csv: rendering a batch of {path} stopped: {e}")))??;
+    let bytes = rendering.await.map_err(|source| Error::Task {
+        what: format!("rendering a batch of CSV for {path}"),
+        source,
+    })??;
     // Handed over as it is: the writer uploads it without copying it into its own buffer.
     out.put(bytes::Bytes::from(bytes))
         .await

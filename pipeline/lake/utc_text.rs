@@ -18,42 +18,39 @@ pub fn push_utc_micros(out: &mut String, micros: i64) -> bool {
     if !(0..=9999).contains(&year) {
         return false;
     }
-    let mut text = [0u8; 27];
-    let mut at = 0;
-    let mut digits = |value: u32, width: usize| {
-        for i in (0..width).rev() {
-            text[at + i] = b'0' + (value / 10u32.pow((width - 1 - i) as u32) % 10) as u8;
+    out.reserve(27);
+    push_digits(out, year as u32, 4);
+    out.push('-');
+    push_digits(out, month, 2);
+    out.push('-');
+    push_digits(out, day, 2);
+    out.push('T');
+    push_digits(out, second_of_day / 3600, 2);
+    out.push(':');
+    push_digits(out, second_of_day / 60 % 60, 2);
+    out.push(':');
+    push_digits(out, second_of_day % 60, 2);
+    // As many fraction digits as the value needs: none, milliseconds or microseconds.
+    match fraction {
+        0 => {}
+        f if f % 1000 == 0 => {
+            out.push('.');
+            push_digits(out, f / 1000, 3);
         }
-        at += width;
-    };
-    digits(year as u32, 4);
-    digits(month, 2);
-    digits(day, 2);
-    digits(second_of_day / 3600, 2);
-    digits(second_of_day / 60 % 60, 2);
-    digits(second_of_day % 60, 2);
-    let fraction_width = match fraction {
-        0 => 0,
-        f if f % 1000 == 0 => 3,
-        _ => 6,
-    };
-    if fraction_width > 0 {
-        digits(fraction / 10u32.pow(6 - fraction_width as u32), fraction_width);
-    }
-    // Digits are laid out without separators above; the separators go in here.
-    let text = &text[..at];
-    out.reserve(at + 7);
-    out.push_str(std::str::from_utf8(&text[0..4]).expect("ASCII digits"));
-    for (separator, range) in [('-', 4..6), ('-', 6..8), ('T', 8..10), (':', 10..12), (':', 12..14)] {
-        out.push(separator);
-        out.push_str(std::str::from_utf8(&text[range]).expect("ASCII digits"));
-    }
-    if fraction_width > 0 {
-        out.push('.');
-        out.push_str(std::str::from_utf8(&text[14..]).expect("ASCII digits"));
+        f => {
+            out.push('.');
+            push_digits(out, f, 6);
+        }
     }
     out.push('Z');
     true
+}
+
+/// Appends `value` as `width` decimal digits, zero-padded.
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+    }
 }
 
 /// (year, month, day) of the proleptic Gregorian calendar for a count of days since

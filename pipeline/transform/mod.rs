@@ -401,6 +401,18 @@ impl<'a> CommitWriters<'a> {
         self.open.push(writer);
     }
 
+    /// Runs `queries` into `target` through [`write_queries`]; the writer is kept for the
+    /// next bucket whether they succeed or not.
+    async fn write_queries<F>(&mut self, target: &'static Table, what: &str, queries: Vec<F>) -> Result<()>
+    where
+        F: std::future::Future<Output = Result<datafusion::dataframe::DataFrame>> + Send + 'static,
+    {
+        let mut writer = self.take(target);
+        let written = write_queries(&mut writer, what, queries).await;
+        self.put(writer);
+        written
+    }
+
     /// Ends the file of every table being written, so that a new session sees their rows.
     async fn end_files(&mut self) -> Result<()> {
         for writer in &mut self.open {
@@ -533,10 +545,9 @@ pub async fn run_transforms(
             async move { Ok(ctx.sql(&sql).await?) }
         })
         .collect();
-    let mut writer = writers.take(table("findings")?);
-    let written = write_queries(&mut writer, "a security check", checks).await;
-    writers.put(writer);
-    written?;
+    writers
+        .write_queries(table("findings")?, "a security check", checks)
+        .await?;
     writers.end_files().await
 }
 
@@ -566,10 +577,9 @@ pub async fn run_changes(
             }
         })
         .collect();
-    let mut writer = writers.take(table("changes")?);
-    let written = write_queries(&mut writer, "the changes of an entity", diffs).await;
-    writers.put(writer);
-    written?;
+    writers
+        .write_queries(table("changes")?, "the changes of an entity", diffs)
+        .await?;
     writers.end_files().await?;
     count(
         &changes_ctx,
