@@ -46,8 +46,9 @@ struct CommitSql {
     tables_with_accounts: Vec<&'static str>,
     /// (lake table, SELECT) for each staged table.
     transforms: Vec<(&'static str, String)>,
-    /// (check, SELECT) of each finding, over `run_<table>` and `run_params`.
-    findings: Vec<(&'static str, &'static str)>,
+    /// (check, SELECT of its `findings` rows with the run id) of each security check, over
+    /// `run_<table>` and `run_params`.
+    findings: Vec<(&'static str, String)>,
 }
 
 /// Writes `run`'s inputs and the commit's SQL into `dir` (created; it must not hold
@@ -88,7 +89,10 @@ pub async fn keep(run: &KeptRun<'_>, dir: &Path) -> Result<()> {
             .map(|t| t.name())
             .collect(),
         transforms: crate::transform::transforms(run.staged)?,
-        findings: crate::transform::findings(),
+        findings: crate::transform::findings()
+            .into_iter()
+            .map(|(check, sql)| (check, crate::transform::finding_rows_sql(sql)))
+            .collect(),
     };
     let json = serde_json::to_vec_pretty(&sql).map_err(|e| crate::error::Error::Schema(e.to_string()))?;
     std::fs::write(dir.join("sql.json"), json)?;

@@ -239,9 +239,9 @@ pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result
          )\n\
          SELECT d.account_id, '{entity}' AS entity_type, d.entity_id, d.parent_id, d.region, d.change, d.field,\n\
          \x20      d.old_value, d.new_value, pr.run_id AS previous_run_id, params.as_of AS detected_at, params.run_id AS run_id\n\
-         FROM diff d\n\
-         JOIN previous_runs pr ON pr.account_id = d.account_id\n\
-         CROSS JOIN run_params params",
+         FROM run_params params\n\
+         CROSS JOIN diff d\n\
+         JOIN previous_runs pr ON pr.account_id = d.account_id",
         entity = entity.name,
     ))
 }

@@ -88,6 +88,15 @@ pub fn findings() -> Vec<(&'static str, &'static str)> {
     embedded::files_in("queries/findings", "sql")
 }
 
+/// The `findings` rows of one security check (its SQL from [`findings`]): its rows with this
+/// run's `run_id`. `run_params` (one row) comes first, as in every cross join of the
+/// commit's SQL: DataFusion holds the left side of a cross join in memory and builds one
+/// output batch per left row, so the other order holds every finding and emits them one row
+/// at a time.
+pub fn finding_rows_sql(check: &str) -> String {
+    format!("SELECT f.*, p.run_id FROM run_params p CROSS JOIN (\n{check}\n) f")
+}
+
 /// What the transform SQL can see of the run in progress.
 pub struct RunInputs<'a> {
     /// This run's id.
@@ -538,10 +547,7 @@ pub async fn run_transforms(
     let checks = findings()
         .into_iter()
         .map(|(_, sql)| {
-            let (ctx, sql) = (
-                findings_ctx.clone(),
-                format!("SELECT f.*, p.run_id FROM ({sql}) f CROSS JOIN run_params p"),
-            );
+            let (ctx, sql) = (findings_ctx.clone(), finding_rows_sql(sql));
             async move { Ok(ctx.sql(&sql).await?) }
         })
         .collect();

@@ -23,8 +23,8 @@ WITH decided AS (
       WHEN p.overwrite THEN 'different'
       ELSE 'different_not_overwritten'
     END AS reason
-  FROM ec2_instances_extracted i
-  CROSS JOIN tag_params p
+  FROM tag_params p
+  CROSS JOIN ec2_instances_extracted i
   LEFT JOIN run_accounts a ON a.account_id = i.account_id
 )
 SELECT

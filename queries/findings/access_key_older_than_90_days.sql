@@ -3,7 +3,8 @@ SELECT k.account_id, k.principal, k.principal_arn,
        'access_key_older_than_90_days' AS check_id, 'medium' AS severity,
        concat('access key ', k.slot, ' last rotated ', CAST(k.last_rotated AS VARCHAR)) AS detail,
        k.observed, k.last_seen, k.observed_run_id
-FROM (
+FROM run_params p
+CROSS JOIN (
   SELECT account_id, user AS principal, arn AS principal_arn, '1' AS slot,
          access_key_1_active AS active, access_key_1_last_rotated AS last_rotated,
          observed, last_seen, observed_run_id
@@ -13,5 +14,4 @@ FROM (
          observed, last_seen, observed_run_id
   FROM run_iam_credential_report
 ) k
-CROSS JOIN run_params p
 WHERE k.active AND k.last_rotated < p.as_of - INTERVAL '90 days'

@@ -16,5 +16,5 @@ SELECT u.account_id, u.principal, u.principal_arn,
        CASE WHEN u.last_use < p.as_of - INTERVAL '90 days' THEN 'medium' ELSE 'low' END AS severity,
        concat('active credentials not used since ', CAST(u.last_use AS VARCHAR)) AS detail,
        u.observed, u.last_seen, u.observed_run_id
-FROM usage u CROSS JOIN run_params p
+FROM run_params p CROSS JOIN usage u
 WHERE u.last_use < p.as_of - INTERVAL '45 days'

@@ -37,8 +37,8 @@ seen AS (
     COALESCE(p.first_seen, params.as_of) AS first_seen,
     params.as_of AS last_seen,
     'seen' AS observed
-  FROM ec2_instances_extracted i
-  CROSS JOIN run_params params
+  FROM run_params params
+  CROSS JOIN ec2_instances_extracted i
   LEFT JOIN run_accounts a ON a.account_id = i.account_id
   LEFT JOIN ec2_images_extracted img
     ON img.account_id = i.account_id AND img.region = i.region AND img.image_id = i.image_id
@@ -85,7 +85,7 @@ merged AS (
   SELECT c.* EXCLUDE (copy) FROM carried c WHERE c.copy = 1
 )
 SELECT m.*, params.run_id
-FROM merged m CROSS JOIN run_params params
+FROM run_params params CROSS JOIN merged m
 -- The cutoff: terminated longer than terminated_retention_days ago, or not seen for that
 -- long because its account keeps failing.
 WHERE NOT (m.state = 'terminated' AND m.terminated_at < params.retention_cutoff)

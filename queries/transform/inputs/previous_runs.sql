@@ -8,8 +8,8 @@ FROM (
   SELECT ar.account_id, ar.run_id, ar.snapshot_date, ar.as_of,
          row_number() OVER (PARTITION BY ar.account_id
                             ORDER BY ar.as_of DESC, ar.finished_at DESC, ar.run_id DESC) AS rank_for_account
-  FROM account_run_ids ar
-  CROSS JOIN run_params params
+  FROM run_params params
+  CROSS JOIN account_run_ids ar
   WHERE ar.as_of <= params.as_of
     AND ar.account_id IN (SELECT account_id FROM run_accounts)
 ) ranked

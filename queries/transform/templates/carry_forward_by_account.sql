@@ -16,7 +16,7 @@ WITH previous AS (
 merged AS (
   SELECT e.* EXCLUDE (run_id),
          'seen' AS observed, params.as_of AS last_seen, params.run_id AS observed_run_id
-  FROM {table}_extracted e CROSS JOIN run_params params
+  FROM run_params params CROSS JOIN {table}_extracted e
   UNION ALL
   SELECT p.* EXCLUDE (run_id, snapshot_date, observed, last_seen, observed_run_id, previous_as_of, copy),
          'stale' AS observed, coalesce(p.last_seen, p.previous_as_of) AS last_seen,
@@ -24,5 +24,5 @@ merged AS (
   FROM previous p
 )
 SELECT m.*, params.run_id
-FROM merged m CROSS JOIN run_params params
+FROM run_params params CROSS JOIN merged m
 WHERE NOT (m.observed = 'stale' AND m.last_seen < params.retention_cutoff)
