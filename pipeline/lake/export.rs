@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::array::{
+    Array, ArrayRef, AsArray, LargeStringArray, RecordBatch, StringArray, StringViewArray, TimestampMicrosecondArray,
+};
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::SessionContext;
@@ -201,9 +203,11 @@ async fn write_rendered(
         .map_err(|e| Error::lake(path.to_string(), e))
 }
 
-/// Renders a batch as CSV rows (with the header row first when asked). Text is written
-/// straight from its array (neutralised where it would start a formula), UTC timestamps by
-/// [`push_utc_micros`], other values through one reused buffer.
+/// Renders a batch as CSV rows (with the header row first when asked). How each column's
+/// cells become text is decided once per batch ([`Cells`]): text is written straight from
+/// its array (neutralised where it would start a formula), UTC timestamps by
+/// [`push_utc_micros`], maps and lists of text as JSON straight from their arrays, other
+/// values through one reused buffer.
 pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let csv_error = |e: csv::Error| Error::Schema(format!("csv: {e}"));
@@ -212,39 +216,36 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
         writer.write_record(&names).map_err(csv_error)?;
     }
     let options = FormatOptions::default().with_null("");
-    let formatters = batch
+    let columns = batch
         .columns()
         .iter()
-        .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
+        .map(|column| Ok((Cells::of(column, &options)?, column.nulls())))
+        .collect::<Result<Vec<_>>>()?;
     // One buffer for the cells that are not text already: no allocation per cell.
     let mut cell = String::new();
     let mut json = Vec::new();
     for row in 0..batch.num_rows() {
-        for (column, formatter) in batch.columns().iter().zip(&formatters) {
-            if column.is_null(row) {
+        for (cells, nulls) in &columns {
+            if nulls.is_some_and(|nulls| nulls.is_null(row)) {
                 writer.write_field(b"").map_err(csv_error)?;
                 continue;
             }
-            let text = match column.data_type() {
-                DataType::Utf8 => column.as_string::<i32>().value(row),
-                DataType::LargeUtf8 => column.as_string::<i64>().value(row),
-                DataType::Utf8View => column.as_string_view().value(row),
-                DataType::Map(..) | DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) => {
+            let text = match cells {
+                Cells::Text(texts) => texts.value(row),
+                Cells::Nested(column) => {
                     json.clear();
                     write_json(&mut json, column, row)?;
                     std::str::from_utf8(&json).expect("serde_json writes UTF-8")
                 }
-                DataType::Timestamp(TimeUnit::Microsecond, Some(zone)) if zone.as_ref() == UTC => {
+                Cells::Utc(times, formatter) => {
                     cell.clear();
-                    let micros = column.as_primitive::<TimestampMicrosecondType>().value(row);
-                    if !push_utc_micros(&mut cell, micros) {
+                    if !push_utc_micros(&mut cell, times.value(row)) {
                         write!(cell, "{}", formatter.value(row)).map_err(|e| Error::Schema(format!("csv: {e}")))?;
                     }
                     writer.write_field(&cell).map_err(csv_error)?;
                     continue;
                 }
-                _ => {
+                Cells::Formatted(formatter) => {
                     cell.clear();
                     write!(cell, "{}", formatter.value(row)).map_err(|e| Error::Schema(format!("csv: {e}")))?;
                     writer.write_field(&cell).map_err(csv_error)?;
@@ -268,29 +269,101 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
     writer.into_inner().map_err(|e| Error::Schema(format!("csv: {e}")))
 }
 
+/// How the cells of one column of a batch become CSV text, decided once per batch.
+enum Cells<'a> {
+    /// Text, written as it is.
+    Text(Texts<'a>),
+    /// Maps, lists and structs, written as JSON ([`write_json`]).
+    Nested(&'a ArrayRef),
+    /// UTC timestamps in microseconds ([`push_utc_micros`]; the formatter for a year it
+    /// does not write).
+    Utc(&'a TimestampMicrosecondArray, ArrayFormatter<'a>),
+    /// Any other value, by Arrow's formatter.
+    Formatted(ArrayFormatter<'a>),
+}
+
+impl<'a> Cells<'a> {
+    fn of(column: &'a ArrayRef, options: &'a FormatOptions<'a>) -> Result<Self> {
+        if let Some(texts) = Texts::of(column) {
+            return Ok(Cells::Text(texts));
+        }
+        Ok(match column.data_type() {
+            DataType::Map(..) | DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) => {
+                Cells::Nested(column)
+            }
+            DataType::Timestamp(TimeUnit::Microsecond, Some(zone)) if zone.as_ref() == UTC => Cells::Utc(
+                column.as_primitive::<TimestampMicrosecondType>(),
+                ArrayFormatter::try_new(column.as_ref(), options)?,
+            ),
+            _ => Cells::Formatted(ArrayFormatter::try_new(column.as_ref(), options)?),
+        })
+    }
+}
+
+/// A column of text in any of Arrow's three layouts, read without a downcast per value.
+#[derive(Clone, Copy)]
+enum Texts<'a> {
+    Utf8(&'a StringArray),
+    LargeUtf8(&'a LargeStringArray),
+    View(&'a StringViewArray),
+}
+
+impl<'a> Texts<'a> {
+    /// The column as text, if it is text.
+    fn of(column: &'a ArrayRef) -> Option<Self> {
+        match column.data_type() {
+            DataType::Utf8 => Some(Texts::Utf8(column.as_string::<i32>())),
+            DataType::LargeUtf8 => Some(Texts::LargeUtf8(column.as_string::<i64>())),
+            DataType::Utf8View => Some(Texts::View(column.as_string_view())),
+            _ => None,
+        }
+    }
+
+    fn value(&self, row: usize) -> &'a str {
+        match self {
+            Texts::Utf8(texts) => texts.value(row),
+            Texts::LargeUtf8(texts) => texts.value(row),
+            Texts::View(texts) => texts.value(row),
+        }
+    }
+
+    fn is_valid(&self, row: usize) -> bool {
+        match self {
+            Texts::Utf8(texts) => texts.is_valid(row),
+            Texts::LargeUtf8(texts) => texts.is_valid(row),
+            Texts::View(texts) => texts.is_valid(row),
+        }
+    }
+
+    /// The value at `row`, or `None` where it is null.
+    fn get(&self, row: usize) -> Option<&'a str> {
+        self.is_valid(row).then(|| self.value(row))
+    }
+}
+
 /// Writes one nested value as JSON, exactly as `json_value(column, row).to_string()` does.
 /// The common shapes, a map of text to text (tags) and a list of text, are written
-/// straight from the arrays; any other goes through [`json_value`].
+/// straight from the arrays (no slice per row); any other goes through [`json_value`].
 fn write_json(out: &mut Vec<u8>, column: &ArrayRef, row: usize) -> Result<()> {
     let json_error = |e: serde_json::Error| Error::Schema(format!("csv: {e}"));
-    let texts = |array: &ArrayRef| array.as_string_opt::<i32>().cloned();
     match column.data_type() {
         DataType::Map(..) => {
-            let entries = column.as_map().value(row);
-            if let (Some(keys), Some(values)) = (texts(entries.column(0)), texts(entries.column(1))) {
+            let map = column.as_map();
+            let (start, end) = (map.value_offsets()[row] as usize, map.value_offsets()[row + 1] as usize);
+            if let (Some(keys), Some(values)) = (Texts::of(map.keys()), Texts::of(map.values())) {
                 // A JSON object's keys come out sorted and unique; stored entries that are not
                 // take the general path.
-                let sorted = (1..keys.len()).all(|i| keys.value(i - 1) < keys.value(i));
-                if sorted && keys.null_count() == 0 {
+                let sorted = (start..end).all(|i| keys.is_valid(i))
+                    && (start + 1..end).all(|i| keys.value(i - 1) < keys.value(i));
+                if sorted {
                     out.push(b'{');
-                    for i in 0..keys.len() {
-                        if i > 0 {
+                    for i in start..end {
+                        if i > start {
                             out.push(b',');
                         }
                         serde_json::to_writer(&mut *out, keys.value(i)).map_err(json_error)?;
                         out.push(b':');
-                        serde_json::to_writer(&mut *out, &values.is_valid(i).then(|| values.value(i)))
-                            .map_err(json_error)?;
+                        serde_json::to_writer(&mut *out, &values.get(i)).map_err(json_error)?;
                     }
                     out.push(b'}');
                     return Ok(());
@@ -298,14 +371,18 @@ fn write_json(out: &mut Vec<u8>, column: &ArrayRef, row: usize) -> Result<()> {
             }
         }
         DataType::List(_) => {
-            let items = column.as_list::<i32>().value(row);
-            if let Some(items) = texts(&items) {
+            let list = column.as_list::<i32>();
+            let (start, end) = (
+                list.value_offsets()[row] as usize,
+                list.value_offsets()[row + 1] as usize,
+            );
+            if let Some(items) = Texts::of(list.values()) {
                 out.push(b'[');
-                for i in 0..items.len() {
-                    if i > 0 {
+                for i in start..end {
+                    if i > start {
                         out.push(b',');
                     }
-                    serde_json::to_writer(&mut *out, &items.is_valid(i).then(|| items.value(i))).map_err(json_error)?;
+                    serde_json::to_writer(&mut *out, &items.get(i)).map_err(json_error)?;
                 }
                 out.push(b']');
                 return Ok(());
