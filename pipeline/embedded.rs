@@ -46,4 +46,48 @@ mod tests {
         }
         assert!(super::file("queries/act/owner_tag_plan.sql").is_some());
     }
+
+    /// The one-row parameter tables of the commit's and the tag plan's SQL.
+    const PARAMETER_TABLES: [&str; 2] = ["run_params", "tag_params"];
+
+    /// Each `CROSS JOIN <parameter table>` in `sql` (comments left out): the parameter table
+    /// second, where DataFusion holds the other side whole and emits it a row at a time.
+    fn parameters_joined_second(sql: &str) -> Vec<String> {
+        let text: String = sql
+            .lines()
+            .map(|line| line.split("--").next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_lowercase();
+        let words: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || c == '(')
+            .filter(|w| !w.is_empty())
+            .collect();
+        words
+            .windows(3)
+            .filter(|w| w[0] == "cross" && w[1] == "join" && PARAMETER_TABLES.contains(&w[2]))
+            .map(|w| w.join(" "))
+            .collect()
+    }
+
+    #[test]
+    fn the_one_row_parameters_come_first_in_every_cross_join() {
+        assert_eq!(
+            parameters_joined_second("SELECT * FROM t CROSS JOIN run_params p -- CROSS JOIN tag_params"),
+            vec!["cross join run_params"],
+            "the check finds what it looks for"
+        );
+        let generated = [
+            ("findings wrapper", crate::transform::finding_rows_sql("SELECT 1")),
+            // The changes' SQL is put together in Rust: its text is checked as written.
+            ("transform/changes.rs", include_str!("transform/changes.rs").to_string()),
+        ];
+        let files = super::FILES
+            .iter()
+            .filter(|(path, _)| path.ends_with(".sql"))
+            .map(|(path, text)| (*path, text.to_string()));
+        for (name, sql) in files.chain(generated) {
+            assert_eq!(parameters_joined_second(&sql), Vec::<String>::new(), "{name}");
+        }
+    }
 }
