@@ -254,14 +254,7 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
             };
             // Text (and JSON text) is neutralised; numbers, booleans and timestamps cannot
             // start a formula but with a sign, which a spreadsheet reads as the number.
-            if text.starts_with(FORMULA_STARTS) {
-                cell.clear();
-                cell.push('\'');
-                cell.push_str(text);
-                writer.write_field(&cell).map_err(csv_error)?;
-            } else {
-                writer.write_field(text).map_err(csv_error)?;
-            }
+            writer.write_field(neutralise(text).as_bytes()).map_err(csv_error)?;
         }
         // The record's end (the fields are written).
         writer.write_record(None::<&[u8]>).map_err(csv_error)?;

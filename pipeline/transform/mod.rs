@@ -450,10 +450,22 @@ pub const QUERIES_AT_ONCE: usize = 2;
 /// Streams the rows of `sql` into `writer`'s current file.
 async fn write_query(ctx: &SessionContext, sql: &str, writer: &mut TableWriter) -> Result<()> {
     let started = std::time::Instant::now();
-    let mut stream = ctx.sql(sql).await?.execute_stream().await?;
+    let stream = ctx.sql(sql).await?.execute_stream().await?;
+    write_batches(writer, stream.map(|batch| Ok(batch?)), started, "transform").await
+}
+
+/// Writes each of `batches`, conformed to `writer`'s table, into its current file; logs the
+/// rows written and the time since `started`, as the `what` written.
+async fn write_batches(
+    writer: &mut TableWriter,
+    batches: impl futures::Stream<Item = Result<RecordBatch>>,
+    started: std::time::Instant,
+    what: &str,
+) -> Result<()> {
     let target = writer.table();
+    let mut batches = std::pin::pin!(batches);
     let mut rows = 0;
-    while let Some(batch) = stream.next().await {
+    while let Some(batch) = batches.next().await {
         let batch = conform(&batch?, target)?;
         rows += batch.num_rows();
         writer.write(&batch).await?;
@@ -462,7 +474,7 @@ async fn write_query(ctx: &SessionContext, sql: &str, writer: &mut TableWriter) 
         table = target.name(),
         rows,
         seconds = started.elapsed().as_secs_f64(),
-        "transform written"
+        "{what} written"
     );
     Ok(())
 }
@@ -493,23 +505,9 @@ where
         .collect();
     // The queries' senders only: the channel ends when the last query does.
     drop(sender);
-    let target = writer.table();
-    let mut rows = 0;
-    let write = async {
-        while let Some(batch) = received.recv().await {
-            let batch = conform(&batch, target)?;
-            rows += batch.num_rows();
-            writer.write(&batch).await?;
-        }
-        Ok::<_, Error>(())
-    };
+    let received = futures::stream::poll_fn(|cx| received.poll_recv(cx)).map(Ok);
+    let write = write_batches(writer, received, started, "queries");
     futures::try_join!(crate::tasks::run_at_most(QUERIES_AT_ONCE, what, jobs), write)?;
-    tracing::debug!(
-        table = target.name(),
-        rows,
-        seconds = started.elapsed().as_secs_f64(),
-        "queries written"
-    );
     Ok(())
 }
 
