@@ -15,12 +15,12 @@ use crate::config::Config;
 use crate::discover::AccountRecord;
 use crate::error::{Error, Result};
 use crate::lake::batch::rows_to_batch;
-use crate::lake::sink::{self, ROWS_PER_BATCH};
+use crate::lake::sink;
 use crate::lake::{Lake, S3Options};
 use crate::run::{Committed, Extracted, commit, new_run_id, open_staging, staging_sink};
 use crate::schema::table;
 use crate::sources::credential_report::ReportLine;
-use crate::sources::ec2::{ImageRow, InstanceRow};
+use crate::sources::ec2::{IMAGES_PER_CALL, ImageRow, InstanceRow, PAGE_SIZE};
 use crate::sources::iam_users::{AccessKey, SigningCertificate, UserRow};
 use crate::status::{StageOutcome, status};
 
@@ -128,20 +128,23 @@ pub async fn bench_load(
     let accounts: Vec<AccountRecord> = (0..size.accounts).map(account).collect();
     let generator = Generator { as_of, size };
     let images = size.accounts * REGIONS.len() * IMAGES_PER_REGION;
+    // Batches as large as extraction sends them: a DescribeInstances page, one
+    // DescribeImages call's AMIs, one account's users and credential report.
+    let per_account = size.users.div_ceil(size.accounts.max(1)).max(1);
     let to_arrow = vec![
-        stage(&staging, "ec2_instances_extracted", &run_id, size.instances, |i| {
+        stage(&staging, "ec2_instances_extracted", &run_id, size.instances, PAGE_SIZE as usize, |i| {
             generator.instance(i)
         })
         .await?,
-        stage(&staging, "ec2_images_extracted", &run_id, images, |i| {
+        stage(&staging, "ec2_images_extracted", &run_id, images, IMAGES_PER_CALL, |i| {
             generator.image(i)
         })
         .await?,
-        stage(&staging, "iam_users_extracted", &run_id, size.users, |i| {
+        stage(&staging, "iam_users_extracted", &run_id, size.users, per_account, |i| {
             generator.user(i)
         })
         .await?,
-        stage(&staging, "iam_credential_report_extracted", &run_id, size.users, |i| {
+        stage(&staging, "iam_credential_report_extracted", &run_id, size.users, per_account, |i| {
             generator.report_line(i)
         })
         .await?,
@@ -186,14 +189,16 @@ pub async fn bench_load(
     })
 }
 
-/// Streams `count` generated rows into a staging table through its sink, batch by batch,
-/// and times their conversion to Arrow (the rows are made first, the Parquet is written by
-/// the sink's task: neither is counted).
+/// Streams `count` generated rows into a staging table through its sink, `batch_rows` at a
+/// time (as many as extraction converts at once: one page or one account's rows), and
+/// times their conversion to Arrow (the rows are made first, the Parquet is written by the
+/// sink's task: neither is counted).
 async fn stage<T: Serialize>(
     staging: &Lake,
     name: &'static str,
     run_id: &str,
     count: usize,
+    batch_rows: usize,
     row: impl Fn(usize) -> T,
 ) -> Result<ToArrow> {
     let staged = table(name)?;
@@ -201,7 +206,7 @@ async fn stage<T: Serialize>(
     let mut seconds = 0.0;
     let mut start = 0;
     while start < count {
-        let end = (start + ROWS_PER_BATCH).min(count);
+        let end = (start + batch_rows).min(count);
         let rows: Vec<T> = (start..end).map(&row).collect();
         let clock = Instant::now();
         let batch = rows_to_batch(staged, run_id, &rows)?;

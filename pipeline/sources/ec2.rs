@@ -23,10 +23,10 @@ use crate::status::StageOutcome;
 pub const STAGE: &str = "ec2";
 /// Page size for DescribeInstances. Paginated, unfiltered calls without `MaxResults` get
 /// a smaller throttling bucket from EC2.
-const PAGE_SIZE: i32 = 1000;
+pub(crate) const PAGE_SIZE: i32 = 1000;
 /// AMI ids per DescribeImages call (as an `image-id` filter, which, unlike `ImageIds`,
 /// does not fail when one of them no longer exists).
-const IMAGES_PER_CALL: usize = 100;
+pub(crate) const IMAGES_PER_CALL: usize = 100;
 
 /// Where the EC2 source writes.
 #[derive(Clone, Debug)]
