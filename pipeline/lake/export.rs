@@ -209,18 +209,20 @@ async fn write_rendered(
 /// [`push_utc_micros`], maps and lists of text as JSON straight from their arrays, other
 /// values through one reused buffer.
 pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let csv_error = |e: csv::Error| Error::Schema(format!("csv: {e}"));
-    if header {
-        let names: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
-        writer.write_record(&names).map_err(csv_error)?;
-    }
     let options = FormatOptions::default().with_null("");
     let columns = batch
         .columns()
         .iter()
         .map(|column| Ok((Cells::of(column, &options)?, column.nulls())))
         .collect::<Result<Vec<_>>>()?;
+    // Sized up front: a buffer that doubles as it fills copies the text again each time.
+    let expected: usize = columns.iter().map(|(cells, _)| cells.expected_len(batch.num_rows())).sum();
+    let mut writer = csv::Writer::from_writer(Vec::with_capacity(expected + expected / 8 + 1024));
+    let csv_error = |e: csv::Error| Error::Schema(format!("csv: {e}"));
+    if header {
+        let names: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
+        writer.write_record(&names).map_err(csv_error)?;
+    }
     // One buffer for the cells that are not text already: no allocation per cell.
     let mut cell = String::new();
     let mut json = Vec::new();
@@ -291,6 +293,19 @@ impl<'a> Cells<'a> {
             _ => Cells::Formatted(ArrayFormatter::try_new(column.as_ref(), options)?),
         })
     }
+
+    /// About how many bytes of CSV `rows` cells of the column make, with their delimiters:
+    /// text as long as its values, a UTC time 27 characters, nested values as large as
+    /// their arrays, anything else 16.
+    fn expected_len(&self, rows: usize) -> usize {
+        let cells = match self {
+            Cells::Text(texts) => texts.value_bytes(),
+            Cells::Nested(column) => nested_bytes(column),
+            Cells::Utc(..) => 27 * rows,
+            Cells::Formatted(_) => 16 * rows,
+        };
+        cells + rows
+    }
 }
 
 /// A column of text in any of Arrow's three layouts, read without a downcast per value.
@@ -328,9 +343,49 @@ impl<'a> Texts<'a> {
         }
     }
 
+    /// The bytes of all the column's values.
+    fn value_bytes(&self) -> usize {
+        match self {
+            Texts::Utf8(texts) => byte_span(texts.value_offsets()),
+            Texts::LargeUtf8(texts) => byte_span(texts.value_offsets()),
+            Texts::View(texts) => texts.views().iter().map(|view| *view as u32 as usize).sum(),
+        }
+    }
+
     /// The value at `row`, or `None` where it is null.
     fn get(&self, row: usize) -> Option<&'a str> {
         self.is_valid(row).then(|| self.value(row))
+    }
+}
+
+/// The bytes a nested column's rows hold. A sliced map or list keeps all of its entries,
+/// so only those its offsets point at are counted.
+fn nested_bytes(column: &ArrayRef) -> usize {
+    let size = |array: &dyn Array| array.to_data().get_slice_memory_size().unwrap_or(0);
+    let entries = |offsets: &[i32]| match (offsets.first(), offsets.last()) {
+        (Some(&first), Some(&last)) => (first as usize, (last - first) as usize),
+        _ => (0, 0),
+    };
+    match column.data_type() {
+        DataType::Map(..) => {
+            let map = column.as_map();
+            let (first, count) = entries(map.value_offsets());
+            size(&map.entries().slice(first, count))
+        }
+        DataType::List(_) => {
+            let list = column.as_list::<i32>();
+            let (first, count) = entries(list.value_offsets());
+            size(list.values().slice(first, count).as_ref())
+        }
+        _ => size(column.as_ref()),
+    }
+}
+
+/// The bytes between the first and the last of `offsets`.
+fn byte_span<O: arrow::array::OffsetSizeTrait>(offsets: &[O]) -> usize {
+    match (offsets.first(), offsets.last()) {
+        (Some(first), Some(last)) => (*last - *first).as_usize(),
+        _ => 0,
     }
 }
 
@@ -451,6 +506,32 @@ mod tests {
                 export.sql.contains(&format!("FROM run_{}", export.table)),
                 "{} exports another table, or more than this run's rows",
                 export.table
+            );
+        }
+    }
+
+    #[test]
+    fn the_text_is_sized_up_front_close_to_its_length_also_for_a_slice() {
+        let golden = include_str!("../../tests/golden/credential_report.csv");
+        let lines = crate::sources::credential_report::parse("111111111111", None, golden.as_bytes())
+            .unwrap()
+            .rows;
+        let many: Vec<_> = (0..200).flat_map(|_| lines.iter()).collect();
+        let table = crate::schema::table("iam_credential_report_extracted").unwrap();
+        let whole = crate::lake::batch::rows_to_batch(table, "run", &many).unwrap();
+        let options = FormatOptions::default().with_null("");
+        for batch in [whole.clone(), whole.slice(10, whole.num_rows() / 3)] {
+            let expected: usize = batch
+                .columns()
+                .iter()
+                .map(|column| Cells::of(column, &options).unwrap().expected_len(batch.num_rows()))
+                .sum();
+            let written = csv_bytes(&batch, false).unwrap().len();
+            let ratio = expected as f64 / written as f64;
+            assert!(
+                (0.7..1.5).contains(&ratio),
+                "{} rows: {expected} bytes expected, {written} written",
+                batch.num_rows()
             );
         }
     }
