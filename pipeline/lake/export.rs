@@ -216,7 +216,10 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
         .map(|column| Ok((Cells::of(column, &options)?, column.nulls())))
         .collect::<Result<Vec<_>>>()?;
     // Sized up front: a buffer that doubles as it fills copies the text again each time.
-    let expected: usize = columns.iter().map(|(cells, _)| cells.expected_len(batch.num_rows())).sum();
+    let expected: usize = columns
+        .iter()
+        .map(|(cells, _)| cells.expected_len(batch.num_rows()))
+        .sum();
     let mut writer = csv::Writer::from_writer(Vec::with_capacity(expected + expected / 8 + 1024));
     let csv_error = |e: csv::Error| Error::Schema(format!("csv: {e}"));
     if header {

@@ -132,21 +132,36 @@ pub async fn bench_load(
     // DescribeImages call's AMIs, one account's users and credential report.
     let per_account = size.users.div_ceil(size.accounts.max(1)).max(1);
     let to_arrow = vec![
-        stage(&staging, "ec2_instances_extracted", &run_id, size.instances, PAGE_SIZE as usize, |i| {
-            generator.instance(i)
-        })
+        stage(
+            &staging,
+            "ec2_instances_extracted",
+            &run_id,
+            size.instances,
+            PAGE_SIZE as usize,
+            |i| generator.instance(i),
+        )
         .await?,
-        stage(&staging, "ec2_images_extracted", &run_id, images, IMAGES_PER_CALL, |i| {
-            generator.image(i)
-        })
+        stage(
+            &staging,
+            "ec2_images_extracted",
+            &run_id,
+            images,
+            IMAGES_PER_CALL,
+            |i| generator.image(i),
+        )
         .await?,
         stage(&staging, "iam_users_extracted", &run_id, size.users, per_account, |i| {
             generator.user(i)
         })
         .await?,
-        stage(&staging, "iam_credential_report_extracted", &run_id, size.users, per_account, |i| {
-            generator.report_line(i)
-        })
+        stage(
+            &staging,
+            "iam_credential_report_extracted",
+            &run_id,
+            size.users,
+            per_account,
+            |i| generator.report_line(i),
+        )
         .await?,
     ];
     let outcomes = outcomes(&accounts, started_at);
