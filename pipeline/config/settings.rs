@@ -310,7 +310,7 @@ settings! {
     /// severity across every account) then stay within it, whatever the run's size.
     export_sort_memory_mib: u64 = one(|v| bounded(v, 16, 65_536, "MiB")) {
         group: Group::Snapshot, flag: "--export-sort-memory-mib", value_name: "MIB",
-        env: &["ORGLAKE_EXPORT_SORT_MEMORY_MIB"], default: Some("128"),
+        env: &["ORGLAKE_EXPORT_SORT_MEMORY_MIB"], default: Some("256"),
     }
     /// GenerateCredentialReport polls before an account's report is given up (1–1000; the
     /// old system's limit is the default).
