@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
 use crate::error::{Error, Result};
+use crate::lake::columns::StagedRow;
 use crate::schema::Table;
 
 /// The column every table carries to say which run wrote a row.
@@ -32,14 +33,7 @@ pub fn micros<S: Serializer>(time: &Option<DateTime<Utc>>, serializer: S) -> std
 
 /// Converts rows into one record batch with the table's file schema, filling `run_id`.
 pub fn rows_to_batch<T: Serialize>(table: &Table, run_id: &str, rows: &[T]) -> Result<RecordBatch> {
-    let file_schema = table.file_schema.clone();
-    let row_fields: Vec<FieldRef> = file_schema
-        .fields()
-        .iter()
-        .filter(|f| f.name() != RUN_ID_COLUMN)
-        .cloned()
-        .collect();
-    let row_schema = Arc::new(Schema::new(row_fields.clone()));
+    let (row_fields, row_schema) = row_fields(table);
     if let Some(first) = rows.first() {
         check_against_schema(&row_schema, first)?;
     }
@@ -49,6 +43,41 @@ pub fn rows_to_batch<T: Serialize>(table: &Table, run_id: &str, rows: &[T]) -> R
         serde_arrow::to_record_batch(&row_fields, &rows)
             .map_err(|e| Error::Schema(format!("rows of {} do not fit its schema: {e}", table.name())))?
     };
+    with_run_id(table, run_id, decoded)
+}
+
+/// Converts staged rows into one record batch as [`rows_to_batch`] does, with typed
+/// builders where the row type has them ([`StagedRow::columns`]).
+pub fn staged_rows_to_batch<T: StagedRow>(table: &Table, run_id: &str, rows: &[T]) -> Result<RecordBatch> {
+    let (row_fields, row_schema) = row_fields(table);
+    let Some(first) = rows.first() else {
+        return rows_to_batch(table, run_id, rows);
+    };
+    let Some(columns) = T::columns(rows, &row_fields) else {
+        return rows_to_batch(table, run_id, rows);
+    };
+    check_against_schema(&row_schema, first)?;
+    let decoded = RecordBatch::try_new(row_schema, columns?)
+        .map_err(|e| Error::Schema(format!("rows of {} do not fit its schema: {e}", table.name())))?;
+    with_run_id(table, run_id, decoded)
+}
+
+/// The table's columns but `run_id`: what a row struct holds.
+fn row_fields(table: &Table) -> (Vec<FieldRef>, SchemaRef) {
+    let row_fields: Vec<FieldRef> = table
+        .file_schema
+        .fields()
+        .iter()
+        .filter(|f| f.name() != RUN_ID_COLUMN)
+        .cloned()
+        .collect();
+    let row_schema = Arc::new(Schema::new(row_fields.clone()));
+    (row_fields, row_schema)
+}
+
+/// The batch in the table's file schema: the rows' columns and `run_id`.
+fn with_run_id(table: &Table, run_id: &str, decoded: RecordBatch) -> Result<RecordBatch> {
+    let file_schema = table.file_schema.clone();
     let run_ids: ArrayRef = Arc::new(StringArray::from(vec![run_id; decoded.num_rows()]));
     let columns = file_schema
         .fields()

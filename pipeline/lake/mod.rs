@@ -9,6 +9,7 @@
 
 pub mod batch;
 pub mod checkpoints;
+pub mod columns;
 pub mod export;
 pub mod lease;
 pub mod s3;

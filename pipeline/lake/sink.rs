@@ -1,13 +1,13 @@
 //! Sinks: extraction tasks (many, concurrent) send record batches through a bounded
 //! channel to one writer task per table, so memory stays bounded whatever the org size.
 
-use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 use crate::lake::TableWriter;
-use crate::lake::batch::rows_to_batch;
+use crate::lake::batch::staged_rows_to_batch;
+use crate::lake::columns::StagedRow;
 use crate::schema::Table;
 
 /// Batches in flight per table before senders wait for the writer.
@@ -45,9 +45,10 @@ impl Sink {
     }
 
     /// Converts rows to batches of the table's schema and sends them.
-    pub async fn send<T: Serialize>(&self, rows: &[T]) -> Result<()> {
+    pub async fn send<T: StagedRow>(&self, rows: &[T]) -> Result<()> {
         for chunk in rows.chunks(ROWS_PER_BATCH) {
-            self.send_batch(rows_to_batch(self.table, &self.run_id, chunk)?).await?;
+            self.send_batch(staged_rows_to_batch(self.table, &self.run_id, chunk)?)
+                .await?;
         }
         Ok(())
     }

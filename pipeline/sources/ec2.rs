@@ -79,6 +79,43 @@ pub struct InstanceRow {
     pub(crate) name_tag: Option<String>,
 }
 
+crate::lake::columns::staged_row_columns!(InstanceRow {
+    account_id,
+    region,
+    availability_zone,
+    instance_id,
+    instance_type,
+    state,
+    state_reason,
+    state_transition_reason,
+    state_transition_time,
+    launch_time,
+    terminated_at,
+    image_id,
+    platform,
+    platform_details,
+    architecture,
+    vpc_id,
+    subnet_id,
+    private_ip,
+    public_ip,
+    private_dns,
+    public_dns,
+    key_name,
+    iam_instance_profile_arn,
+    security_group_ids,
+    security_group_names,
+    root_device_type,
+    root_device_name,
+    monitoring_state,
+    lifecycle,
+    tenancy,
+    tags,
+    owner_tag,
+    owner_tag_key,
+    name_tag,
+});
+
 /// One row of `ec2_images_extracted`.
 #[derive(Debug, Serialize)]
 pub struct ImageRow {
@@ -101,6 +138,25 @@ pub struct ImageRow {
     pub(crate) root_device_type: Option<String>,
     pub(crate) tags: BTreeMap<String, String>,
 }
+
+crate::lake::columns::staged_row_columns!(ImageRow {
+    account_id,
+    region,
+    image_id,
+    name,
+    description,
+    owner_id,
+    owner_alias,
+    platform_details,
+    architecture,
+    image_type,
+    state,
+    creation_date,
+    deprecation_time,
+    public,
+    root_device_type,
+    tags,
+});
 
 /// The EC2 source: instances and images of every scanned region.
 #[derive(Debug)]

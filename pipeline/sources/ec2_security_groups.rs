@@ -38,6 +38,9 @@ struct GroupRow {
     tags: BTreeMap<String, String>,
 }
 
+/// Few rows (groups, not instances): they convert through serde_arrow.
+impl crate::lake::columns::StagedRow for GroupRow {}
+
 /// One rule of a group, in either direction.
 #[derive(Debug, Serialize)]
 struct RuleRow {

@@ -82,6 +82,33 @@ pub struct UserRow {
     pub(crate) detail_error: Option<String>,
 }
 
+crate::lake::columns::staged_row_columns!(UserRow {
+    account_id,
+    account_alias,
+    user_name,
+    user_id,
+    arn,
+    path,
+    tags,
+    groups,
+    created_at,
+    age_days,
+    mfa_enabled,
+    mfa_device_count,
+    console_access,
+    password_created_at,
+    password_age_days,
+    password_last_used,
+    last_activity,
+    access_keys,
+    active_key_id,
+    active_key_age_days,
+    active_key_last_used_at,
+    active_key_count,
+    signing_certificates,
+    detail_error,
+});
+
 /// Users of one account whose details are read at once: IAM's request limits are low,
 /// shared by the whole account, and cannot be raised.
 pub const USER_CONCURRENCY: usize = 4;
