@@ -1,6 +1,7 @@
 //! Rows to Arrow: serde-serializable row structs become record batches of a table's schema.
 //!
-//! The rows go straight into Arrow builders through `serde_arrow` (no JSON in between).
+//! The rows go straight into Arrow builders through `serde_arrow` (no JSON in between), or,
+//! for the staged rows with typed columns ([`super::columns`]), into Arrow's typed builders.
 //! `serde_arrow` is lenient: it ignores a field the schema lacks and fills a missing
 //! nullable column with nulls. So the first row of every batch is also decoded through
 //! `arrow-json`'s serde decoder in strict mode: a row struct that drifts from its schema

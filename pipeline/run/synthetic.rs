@@ -535,18 +535,22 @@ mod tests {
         }
     }
 
+    /// A generator of a snapshot of this size, as of a fixed day.
+    fn generator(accounts: usize, instances: usize, users: usize) -> Generator {
+        Generator {
+            as_of: DateTime::UNIX_EPOCH + Duration::days(20_000),
+            size: SyntheticSize {
+                accounts,
+                instances,
+                users,
+            },
+        }
+    }
+
     #[test]
     fn typed_columns_make_the_batch_serde_arrow_makes() {
-        let size = SyntheticSize {
-            accounts: 7,
-            instances: 60,
-            users: 30,
-        };
-        let generator = Generator {
-            as_of: DateTime::UNIX_EPOCH + Duration::days(20_000),
-            size,
-        };
-        let mut instances: Vec<InstanceRow> = (0..size.instances).map(|i| generator.instance(i)).collect();
+        let generator = generator(7, 60, 30);
+        let mut instances: Vec<InstanceRow> = (0..60).map(|i| generator.instance(i)).collect();
         instances[1].tags.clear();
         instances[1].security_group_ids.clear();
         instances[2].availability_zone = None;
@@ -555,7 +559,7 @@ mod tests {
         let mut images: Vec<ImageRow> = (0..20).map(|i| generator.image(i)).collect();
         images[0].public = None;
         same_batch_both_ways("ec2_images_extracted", &images);
-        let mut users: Vec<UserRow> = (0..size.users).map(|i| generator.user(i)).collect();
+        let mut users: Vec<UserRow> = (0..30).map(|i| generator.user(i)).collect();
         users[0].access_keys = None;
         users[1].signing_certificates = Some(Vec::new());
         users[2].mfa_enabled = None;
@@ -567,27 +571,15 @@ mod tests {
     fn a_schema_column_the_row_lacks_or_cannot_fill_is_an_error() {
         use arrow::datatypes::FieldRef;
         use std::sync::Arc;
-        let size = SyntheticSize {
-            accounts: 1,
-            instances: 2,
-            users: 0,
-        };
-        let generator = Generator {
-            as_of: DateTime::UNIX_EPOCH,
-            size,
-        };
+        let generator = generator(1, 2, 0);
         let rows: Vec<InstanceRow> = (0..2).map(|i| generator.instance(i)).collect();
-        let unknown: FieldRef = Arc::new(Field::new("not_a_field", DataType::Utf8, true));
-        let err = InstanceRow::columns(&rows, &[unknown])
-            .unwrap()
-            .unwrap_err()
-            .to_string();
+        let error_of = |name: &str, data_type: DataType| {
+            let field: FieldRef = Arc::new(Field::new(name, data_type, true));
+            InstanceRow::columns(&rows, &[field]).unwrap().unwrap_err().to_string()
+        };
+        let err = error_of("not_a_field", DataType::Utf8);
         assert!(err.contains("InstanceRow has no field for column not_a_field"), "{err}");
-        let mistyped: FieldRef = Arc::new(Field::new("region", DataType::Int64, false));
-        let err = InstanceRow::columns(&rows, &[mistyped])
-            .unwrap()
-            .unwrap_err()
-            .to_string();
+        let err = error_of("region", DataType::Int64);
         assert!(err.contains("column region is Int64"), "{err}");
     }
 }
