@@ -34,37 +34,24 @@ pub fn micros<S: Serializer>(time: &Option<DateTime<Utc>>, serializer: S) -> std
 
 /// Converts rows into one record batch with the table's file schema, filling `run_id`.
 pub fn rows_to_batch<T: Serialize>(table: &Table, run_id: &str, rows: &[T]) -> Result<RecordBatch> {
-    let (row_fields, row_schema) = row_fields(table);
-    if let Some(first) = rows.first() {
-        check_against_schema(&row_schema, first)?;
-    }
-    let decoded = if rows.is_empty() {
-        RecordBatch::new_empty(row_schema.clone())
-    } else {
-        serde_arrow::to_record_batch(&row_fields, &rows)
-            .map_err(|e| Error::Schema(format!("rows of {} do not fit its schema: {e}", table.name())))?
-    };
-    with_run_id(table, run_id, decoded)
+    to_batch(table, run_id, rows, |_| None)
 }
 
 /// Converts staged rows into one record batch as [`rows_to_batch`] does, with typed
 /// builders where the row type has them ([`StagedRow::columns`]).
 pub fn staged_rows_to_batch<T: StagedRow>(table: &Table, run_id: &str, rows: &[T]) -> Result<RecordBatch> {
-    let (row_fields, row_schema) = row_fields(table);
-    let Some(first) = rows.first() else {
-        return rows_to_batch(table, run_id, rows);
-    };
-    let Some(columns) = T::columns(rows, &row_fields) else {
-        return rows_to_batch(table, run_id, rows);
-    };
-    check_against_schema(&row_schema, first)?;
-    let decoded = RecordBatch::try_new(row_schema, columns?)
-        .map_err(|e| Error::Schema(format!("rows of {} do not fit its schema: {e}", table.name())))?;
-    with_run_id(table, run_id, decoded)
+    to_batch(table, run_id, rows, |row_fields| T::columns(rows, row_fields))
 }
 
-/// The table's columns but `run_id`: what a row struct holds.
-fn row_fields(table: &Table) -> (Vec<FieldRef>, SchemaRef) {
+/// The rows as a batch of the table's file schema: the first row checked against the
+/// schema, the columns from `typed` (given the table's columns but `run_id`) or, where it
+/// has none, through serde_arrow, then `run_id`.
+fn to_batch<T: Serialize>(
+    table: &Table,
+    run_id: &str,
+    rows: &[T],
+    typed: impl FnOnce(&[FieldRef]) -> Option<Result<Vec<ArrayRef>>>,
+) -> Result<RecordBatch> {
     let row_fields: Vec<FieldRef> = table
         .file_schema
         .fields()
@@ -73,7 +60,17 @@ fn row_fields(table: &Table) -> (Vec<FieldRef>, SchemaRef) {
         .cloned()
         .collect();
     let row_schema = Arc::new(Schema::new(row_fields.clone()));
-    (row_fields, row_schema)
+    let Some(first) = rows.first() else {
+        return with_run_id(table, run_id, RecordBatch::new_empty(row_schema));
+    };
+    check_against_schema(&row_schema, first)?;
+    let unfit =
+        |e: &dyn std::fmt::Display| Error::Schema(format!("rows of {} do not fit its schema: {e}", table.name()));
+    let decoded = match typed(&row_fields) {
+        Some(columns) => RecordBatch::try_new(row_schema, columns?).map_err(|e| unfit(&e))?,
+        None => serde_arrow::to_record_batch(&row_fields, &rows).map_err(|e| unfit(&e))?,
+    };
+    with_run_id(table, run_id, decoded)
 }
 
 /// The batch in the table's file schema: the rows' columns and `run_id`.

@@ -147,7 +147,7 @@ impl ToColumn for BTreeMap<String, String> {
         let DataType::Struct(pair) = entries.data_type() else {
             return Err(mismatch(field, "BTreeMap<String, String>"));
         };
-        let [key, value] = pair.iter().collect::<Vec<_>>()[..] else {
+        let [key, value] = &pair[..] else {
             return Err(mismatch(field, "BTreeMap<String, String>"));
         };
         if key.data_type() != &DataType::Utf8 || value.data_type() != &DataType::Utf8 {

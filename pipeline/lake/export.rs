@@ -349,8 +349,8 @@ impl<'a> Texts<'a> {
     /// The bytes of all the column's values.
     fn value_bytes(&self) -> usize {
         match self {
-            Texts::Utf8(texts) => byte_span(texts.value_offsets()),
-            Texts::LargeUtf8(texts) => byte_span(texts.value_offsets()),
+            Texts::Utf8(texts) => entry_range(texts.value_offsets()).len(),
+            Texts::LargeUtf8(texts) => entry_range(texts.value_offsets()).len(),
             Texts::View(texts) => texts.views().iter().map(|view| *view as u32 as usize).sum(),
         }
     }
@@ -365,30 +365,27 @@ impl<'a> Texts<'a> {
 /// so only those its offsets point at are counted.
 fn nested_bytes(column: &ArrayRef) -> usize {
     let size = |array: &dyn Array| array.to_data().get_slice_memory_size().unwrap_or(0);
-    let entries = |offsets: &[i32]| match (offsets.first(), offsets.last()) {
-        (Some(&first), Some(&last)) => (first as usize, (last - first) as usize),
-        _ => (0, 0),
-    };
     match column.data_type() {
         DataType::Map(..) => {
             let map = column.as_map();
-            let (first, count) = entries(map.value_offsets());
-            size(&map.entries().slice(first, count))
+            let entries = entry_range(map.value_offsets());
+            size(&map.entries().slice(entries.start, entries.len()))
         }
         DataType::List(_) => {
             let list = column.as_list::<i32>();
-            let (first, count) = entries(list.value_offsets());
-            size(list.values().slice(first, count).as_ref())
+            let entries = entry_range(list.value_offsets());
+            size(list.values().slice(entries.start, entries.len()).as_ref())
         }
         _ => size(column.as_ref()),
     }
 }
 
-/// The bytes between the first and the last of `offsets`.
-fn byte_span<O: arrow::array::OffsetSizeTrait>(offsets: &[O]) -> usize {
+/// The values (bytes of text, entries of a map or list) from the first to the last of
+/// `offsets`: all of an array's rows with its offsets, one row's with `offsets[row..=row + 1]`.
+fn entry_range<O: arrow::array::OffsetSizeTrait>(offsets: &[O]) -> std::ops::Range<usize> {
     match (offsets.first(), offsets.last()) {
-        (Some(first), Some(last)) => (*last - *first).as_usize(),
-        _ => 0,
+        (Some(first), Some(last)) => first.as_usize()..last.as_usize(),
+        _ => 0..0,
     }
 }
 
@@ -400,7 +397,7 @@ fn write_json(out: &mut Vec<u8>, column: &ArrayRef, row: usize) -> Result<()> {
     match column.data_type() {
         DataType::Map(..) => {
             let map = column.as_map();
-            let (start, end) = (map.value_offsets()[row] as usize, map.value_offsets()[row + 1] as usize);
+            let std::ops::Range { start, end } = entry_range(&map.value_offsets()[row..=row + 1]);
             if let (Some(keys), Some(values)) = (Texts::of(map.keys()), Texts::of(map.values())) {
                 // A JSON object's keys come out sorted and unique; stored entries that are not
                 // take the general path.
@@ -423,10 +420,7 @@ fn write_json(out: &mut Vec<u8>, column: &ArrayRef, row: usize) -> Result<()> {
         }
         DataType::List(_) => {
             let list = column.as_list::<i32>();
-            let (start, end) = (
-                list.value_offsets()[row] as usize,
-                list.value_offsets()[row + 1] as usize,
-            );
+            let std::ops::Range { start, end } = entry_range(&list.value_offsets()[row..=row + 1]);
             if let Some(items) = Texts::of(list.values()) {
                 out.push(b'[');
                 for i in start..end {
