@@ -3,8 +3,6 @@
 --
 -- Inputs: ec2_instances_extracted, ec2_images_extracted, run_accounts, run_account_status,
 -- run_params (one row: as_of, retention_cutoff, run_id), previous_ec2_instances (templates/previous_rows.sql).
--- run_params is read through scalar subqueries, which the engine runs once and uses as
--- constants (a join with it would copy every row of the snapshot through the join).
 --
 -- The previous rows of an account come from the latest committed run (as of this run's clock)
 -- that listed it (previous_ec2_instances). A past mistake that wrote an instance twice is merged
@@ -30,16 +28,17 @@ seen AS (
     i.state_transition_reason, i.state_transition_time, i.launch_time,
     -- A terminated instance still returned by the API: the time in its transition reason,
     -- else the time an earlier run recorded, else this run's clock.
-    CASE WHEN i.state = 'terminated' THEN COALESCE(i.terminated_at, p.terminated_at, (SELECT as_of FROM run_params)) END AS terminated_at,
+    CASE WHEN i.state = 'terminated' THEN COALESCE(i.terminated_at, p.terminated_at, params.as_of) END AS terminated_at,
     i.image_id, img.name AS image_name, img.description AS image_description, img.owner_id AS image_owner_id,
     i.platform, i.platform_details, i.architecture, i.vpc_id, i.subnet_id, i.private_ip, i.public_ip,
     i.private_dns, i.public_dns, i.key_name, i.iam_instance_profile_arn, i.security_group_ids,
     i.security_group_names, i.root_device_type, i.root_device_name, i.monitoring_state, i.lifecycle,
     i.tenancy, i.tags, i.owner_tag, i.name_tag,
-    COALESCE(p.first_seen, (SELECT as_of FROM run_params)) AS first_seen,
-    (SELECT as_of FROM run_params) AS last_seen,
+    COALESCE(p.first_seen, params.as_of) AS first_seen,
+    params.as_of AS last_seen,
     'seen' AS observed
-  FROM ec2_instances_extracted i
+  FROM run_params params
+  CROSS JOIN ec2_instances_extracted i
   LEFT JOIN run_accounts a ON a.account_id = i.account_id
   LEFT JOIN ec2_images_extracted img
     ON img.account_id = i.account_id AND img.region = i.region AND img.image_id = i.image_id
@@ -85,9 +84,9 @@ merged AS (
   UNION ALL
   SELECT c.* EXCLUDE (copy) FROM carried c WHERE c.copy = 1
 )
-SELECT m.*, (SELECT run_id FROM run_params) AS run_id
-FROM merged m
+SELECT m.*, params.run_id
+FROM run_params params CROSS JOIN merged m
 -- The cutoff: terminated longer than terminated_retention_days ago, or not seen for that
 -- long because its account keeps failing.
-WHERE NOT (m.state = 'terminated' AND m.terminated_at < (SELECT retention_cutoff FROM run_params))
-  AND NOT (m.observed = 'stale' AND m.last_seen < (SELECT retention_cutoff FROM run_params))
+WHERE NOT (m.state = 'terminated' AND m.terminated_at < params.retention_cutoff)
+  AND NOT (m.observed = 'stale' AND m.last_seen < params.retention_cutoff)

@@ -23,16 +23,14 @@ previous AS (
 ),
 merged AS (
   SELECT e.* EXCLUDE (run_id),
-         'seen' AS observed, (SELECT as_of FROM run_params) AS last_seen,
-         (SELECT run_id FROM run_params) AS observed_run_id
-  FROM {table}_extracted e
+         'seen' AS observed, params.as_of AS last_seen, params.run_id AS observed_run_id
+  FROM run_params params CROSS JOIN {table}_extracted e
   UNION ALL
   SELECT p.* EXCLUDE (run_id, snapshot_date, observed, last_seen, observed_run_id, previous_as_of, copy),
          'stale' AS observed, coalesce(p.last_seen, p.previous_as_of) AS last_seen,
          coalesce(p.observed_run_id, p.run_id) AS observed_run_id
   FROM previous p
 )
--- run_params through scalar subqueries: run once and used as constants, not joined.
-SELECT m.*, (SELECT run_id FROM run_params) AS run_id
-FROM merged m
-WHERE NOT (m.observed = 'stale' AND m.last_seen < (SELECT retention_cutoff FROM run_params))
+SELECT m.*, params.run_id
+FROM run_params params CROSS JOIN merged m
+WHERE NOT (m.observed = 'stale' AND m.last_seen < params.retention_cutoff)
