@@ -1,7 +1,7 @@
 //! Independent jobs run on tasks of their own, a bounded number at a time: the commit's
-//! steps that do not wait on each other (staged tables split into buckets, lake tables
-//! transformed, entities diffed, CSVs exported) keep both cores busy this way, while the
-//! bound keeps their memory to that of a few jobs.
+//! steps that do not wait on each other (lake tables transformed, entities diffed, CSVs
+//! exported) keep both cores busy this way, while the bound keeps their memory to that of
+//! a few jobs.
 
 use std::future::Future;
 

@@ -9,6 +9,7 @@
 
 pub mod batch;
 pub mod checkpoints;
+pub mod clusters;
 pub mod columns;
 pub mod export;
 pub mod lease;
@@ -26,7 +27,7 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use parquet::arrow::AsyncArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -175,12 +176,21 @@ impl Lake {
     /// Starts writing a table for one run, into its snapshot partition.
     pub fn table_writer(&self, table: &'static Table, snapshot_date: &str, run_id: &str) -> TableWriter {
         let dir = self.partition_path(table.name(), snapshot_date);
-        TableWriter::new(self.clone(), table, dir, run_id)
+        TableWriter::new(self.clone(), table, dir, run_id, writer_properties())
     }
 
-    /// Starts writing an unpartitioned table (staging, inside one run).
+    /// Starts writing an unpartitioned table (staging, inside one run): uncompressed, as
+    /// its files live on local disk for one run and each commit bucket opens every one of
+    /// their many small row groups that it reads (a zstd codec made per column chunk cost
+    /// more than the reading).
     pub fn staging_writer(&self, table: &'static Table, run_id: &str) -> TableWriter {
-        TableWriter::new(self.clone(), table, self.table_path(table.name()), run_id)
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::UNCOMPRESSED)
+            .set_dictionary_enabled(false)
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
+            .build();
+        TableWriter::new(self.clone(), table, self.table_path(table.name()), run_id, properties)
     }
 }
 
@@ -204,11 +214,13 @@ pub struct TableWriter {
     rows_in_file: usize,
     rows: u64,
     writer: Option<AsyncArrowWriter<BufWriter>>,
+    properties: WriterProperties,
 }
 
 impl TableWriter {
-    fn new(lake: Lake, table: &'static Table, dir: Path, run_id: &str) -> Self {
+    fn new(lake: Lake, table: &'static Table, dir: Path, run_id: &str, properties: WriterProperties) -> Self {
         TableWriter {
+            properties,
             lake,
             table,
             dir,
@@ -263,7 +275,7 @@ impl TableWriter {
             self.writer = Some(AsyncArrowWriter::try_new(
                 object,
                 self.table.file_schema.clone(),
-                Some(writer_properties()),
+                Some(self.properties.clone()),
             )?);
             self.part += 1;
         }
@@ -271,6 +283,15 @@ impl TableWriter {
         writer.write(batch).await?;
         self.rows_in_file += batch.num_rows();
         self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Ends the row group being written, if any: the next batch starts a new one (whose
+    /// statistics then cover only the rows written after this).
+    pub async fn end_row_group(&mut self) -> Result<()> {
+        if let Some(writer) = self.writer.as_mut() {
+            writer.flush().await?;
+        }
         Ok(())
     }
 

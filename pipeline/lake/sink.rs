@@ -1,5 +1,7 @@
 //! Sinks: extraction tasks (many, concurrent) send record batches through a bounded
 //! channel to one writer task per table, so memory stays bounded whatever the org size.
+//! The writer holds a window of batches and writes it ordered by account
+//! ([`AccountClusters`]).
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -7,6 +9,7 @@ use tokio::task::JoinHandle;
 use crate::error::{Error, Result};
 use crate::lake::TableWriter;
 use crate::lake::batch::staged_rows_to_batch;
+use crate::lake::clusters::AccountClusters;
 use crate::lake::columns::StagedRow;
 use crate::schema::Table;
 
@@ -29,9 +32,16 @@ impl Sink {
     pub fn spawn(table: &'static Table, run_id: &str, mut writer: TableWriter) -> (Sink, JoinHandle<Result<u64>>) {
         let (tx, mut rx) = mpsc::channel::<arrow::array::RecordBatch>(CHANNEL_CAPACITY);
         let task = tokio::spawn(async move {
+            // Written in runs of account ids, so that a commit bucket reads its accounts'
+            // row groups only (`lake/clusters.rs`).
+            let mut held = AccountClusters::default();
             while let Some(batch) = rx.recv().await {
-                writer.write(&batch).await?;
+                held.push(batch);
+                if held.is_full() {
+                    held.write(&mut writer).await?;
+                }
             }
+            held.write(&mut writer).await?;
             writer.finish().await
         });
         (

@@ -23,7 +23,8 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::DataType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
-use datafusion::execution::cache::cache_manager::CacheManagerConfig;
+use datafusion::execution::cache::cache_manager::{CacheManagerConfig, FileMetadataCache};
+use datafusion::execution::cache::default_cache::DefaultCache;
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
@@ -151,8 +152,8 @@ pub enum OutputFormat {
 
 /// A DataFusion session for the lake: no list-files cache, so that a scan filtered to one
 /// snapshot date lists that date's prefix only (with the cache, DataFusion lists the whole
-/// table on a miss; see [`date_partitions`]). Every session over lake or staging files is
-/// made here.
+/// table on a miss; see [`date_partitions`]), and one cache of Parquet footers for every
+/// session of the process. Every session over lake or staging files is made here.
 pub fn new_session() -> SessionContext {
     new_session_with(RuntimeEnvBuilder::new())
         .expect("a runtime without a list-files cache and with default settings builds")
@@ -160,9 +161,33 @@ pub fn new_session() -> SessionContext {
 
 /// [`new_session`] with the rest of the runtime (a memory pool, say) from `runtime`.
 pub fn new_session_with(runtime: RuntimeEnvBuilder) -> Result<SessionContext> {
-    let no_list_cache = CacheManagerConfig::default().with_list_files_cache_limit(0);
-    let runtime = runtime.with_cache_manager(no_list_cache).build_arc()?;
+    let caches = CacheManagerConfig::default()
+        .with_list_files_cache_limit(0)
+        .with_file_metadata_cache(Some(shared_footer_cache()))
+        .with_metadata_cache_limit(FOOTER_CACHE_BYTES);
+    let runtime = runtime.with_cache_manager(caches).build_arc()?;
     Ok(SessionContext::new_with_config_rt(SessionConfig::new(), runtime))
+}
+
+/// Bytes of Parquet footers the sessions of this process keep between them.
+const FOOTER_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+/// The Parquet footers read by any session of this process, kept for the next session that
+/// reads the same file (a file changed since is read again): a commit's buckets, each a
+/// session of its own, all read the footers of every staged file, which are then parsed
+/// once. One cache, not one per session (DataFusion's default), so that its bound is the
+/// process's.
+fn shared_footer_cache() -> Arc<FileMetadataCache> {
+    static CACHE: std::sync::OnceLock<Arc<FileMetadataCache>> = std::sync::OnceLock::new();
+    CACHE
+        .get_or_init(|| Arc::new(DefaultCache::new(FOOTER_CACHE_BYTES).with_name("orglake footers")))
+        .clone()
+}
+
+/// Drops every Parquet footer the sessions of this process keep (see [`new_session`]): a
+/// commit does once its buckets are done, as the staged files' footers are read no more.
+pub fn forget_footers() {
+    shared_footer_cache().clear();
 }
 
 /// A DataFusion session with every table of `lake` registered.

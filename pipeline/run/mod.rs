@@ -32,7 +32,6 @@ use crate::schema::table;
 use crate::sources::RunOutput;
 use crate::status::StageOutcome;
 use crate::transform::buckets;
-use crate::transform::split::{self, SplitStaging};
 use crate::transform::{self, CommitAt, CommitWriters, RunInputs};
 
 /// Environment variable that makes a run sleep this many milliseconds after writing its
@@ -493,24 +492,20 @@ pub async fn commit(
         outcomes: &outcomes,
         staging,
         staged: &staged,
-        bucket: None,
+        bucket: &buckets::AccountRange::all(),
     };
-    // A snapshot larger than one bucket is committed one range of accounts at a time.
+    // A snapshot larger than one bucket is committed one range of accounts at a time, each
+    // reading its accounts' row groups of the staged files.
     let staged_ctx = query::new_session();
-    transform::register_staged(&staged_ctx, staging, &staged).await?;
+    transform::register_staged(&staged_ctx, staging, &staged, &buckets::AccountRange::all()).await?;
     let ranges = buckets::plan(
-        &split::rows_per_account(&staged_ctx, &staged).await?,
+        &buckets::rows_per_account(&staged_ctx, &staged).await?,
         config.commit_bucket_rows,
     );
-    let split_dir = tempfile::Builder::new().prefix("orglake-buckets-").tempdir()?;
-    let split = match ranges.len() {
-        1 => None,
-        _ => Some(SplitStaging::write(&staged_ctx, &staged, &ranges, split_dir.path()).await?),
-    };
     drop(staged_ctx);
-    if split.is_some() {
+    if ranges.len() > 1 {
         info!(buckets = ranges.len(), "committing in buckets of accounts");
-        phases.done("split into buckets");
+        phases.done("bucket plan");
     }
     let at = CommitAt {
         lake,
@@ -520,11 +515,11 @@ pub async fn commit(
     let mut writers = CommitWriters::new(at);
     let mut first_snapshot_accounts = 0;
     let mut last_ctx = None;
-    for (bucket, range) in ranges.iter().enumerate() {
+    for range in &ranges {
         let bucket_accounts: Vec<AccountRecord>;
         let bucket_outcomes: Vec<StageOutcome>;
         let mut bucket_inputs = RunInputs { ..inputs };
-        if let Some(split) = &split {
+        if ranges.len() > 1 {
             bucket_accounts = accounts
                 .iter()
                 .filter(|a| range.contains(&a.account_id))
@@ -537,7 +532,7 @@ pub async fn commit(
                 .collect();
             bucket_inputs.accounts = &bucket_accounts;
             bucket_inputs.outcomes = &bucket_outcomes;
-            bucket_inputs.bucket = Some((split, bucket));
+            bucket_inputs.bucket = range;
         }
         let ctx = query::session(lake).await?;
         transform::register_inputs(&ctx, &bucket_inputs).await?;
@@ -547,8 +542,8 @@ pub async fn commit(
         phases.done("changes");
         last_ctx = Some(ctx);
     }
-    drop(split_dir);
     table_rows.extend(writers.finish().await?);
+    query::forget_footers();
     let ctx = last_ctx.expect("a commit has at least one bucket");
     let digest = transform::run_digest(&ctx, &at).await?;
     if first_snapshot_accounts > 0 {

@@ -132,13 +132,21 @@ pub async fn bench_load(
     // Batches as large as extraction sends them: a DescribeInstances page, one
     // DescribeImages call's AMIs, one account's users and credential report.
     let per_account = size.users.div_ceil(size.accounts.max(1)).max(1);
+    let in_flight = config.max_concurrency;
+    let image_account = |i: usize| i / (REGIONS.len() * IMAGES_PER_REGION);
+    // A user's credential-report line comes in the same account's report.
+    let user_pages = extraction_pages(size.users, |i| generator.account_of(i), per_account, in_flight);
     let to_arrow = vec![
         stage(
             &staging,
             "ec2_instances_extracted",
             &run_id,
-            size.instances,
-            PAGE_SIZE as usize,
+            &extraction_pages(
+                size.instances,
+                |i| generator.account_of(i),
+                PAGE_SIZE as usize,
+                in_flight,
+            ),
             |i| generator.instance(i),
         )
         .await?,
@@ -146,23 +154,17 @@ pub async fn bench_load(
             &staging,
             "ec2_images_extracted",
             &run_id,
-            images,
-            IMAGES_PER_CALL,
+            &extraction_pages(images, image_account, IMAGES_PER_CALL, in_flight),
             |i| generator.image(i),
         )
         .await?,
-        stage(&staging, "iam_users_extracted", &run_id, size.users, per_account, |i| {
+        stage(&staging, "iam_users_extracted", &run_id, &user_pages, |i| {
             generator.user(i)
         })
         .await?,
-        stage(
-            &staging,
-            "iam_credential_report_extracted",
-            &run_id,
-            size.users,
-            per_account,
-            |i| generator.report_line(i),
-        )
+        stage(&staging, "iam_credential_report_extracted", &run_id, &user_pages, |i| {
+            generator.report_line(i)
+        })
         .await?,
     ];
     let outcomes = outcomes(&accounts, started_at);
@@ -205,30 +207,28 @@ pub async fn bench_load(
     })
 }
 
-/// Streams `count` generated rows into a staging table through its sink, `batch_rows` at a
-/// time (as many as extraction converts at once: one page or one account's rows), and
-/// times their conversion to Arrow (the rows are made first, the Parquet is written by the
-/// sink's task: neither is counted).
+/// Streams generated rows into a staging table through its sink, one batch per page of
+/// `pages` (row numbers, as [`extraction_pages`] orders them), and times their conversion
+/// to Arrow (the rows are made first, the Parquet is written by the sink's task: neither is
+/// counted).
 async fn stage<T: StagedRow>(
     staging: &Lake,
     name: &'static str,
     run_id: &str,
-    count: usize,
-    batch_rows: usize,
+    pages: &[Vec<usize>],
     row: impl Fn(usize) -> T,
 ) -> Result<ToArrow> {
     let staged = table(name)?;
     let (sink, task) = staging_sink(staging, name, run_id)?;
     let mut seconds = 0.0;
-    let mut start = 0;
-    while start < count {
-        let end = (start + batch_rows).min(count);
-        let rows: Vec<T> = (start..end).map(&row).collect();
+    let mut count = 0;
+    for page in pages {
+        let rows: Vec<T> = page.iter().map(|&i| row(i)).collect();
         let clock = Instant::now();
         let batch = staged_rows_to_batch(staged, run_id, &rows)?;
         seconds += clock.elapsed().as_secs_f64();
         sink.send_batch(batch).await?;
-        start = end;
+        count += rows.len();
     }
     drop(sink);
     sink::join(task).await?;
@@ -238,6 +238,38 @@ async fn stage<T: StagedRow>(
         seconds,
         rows_per_second: count as f64 / seconds.max(f64::EPSILON),
     })
+}
+
+/// Rows `0..count` in the batches extraction would send them in: each batch (a page of at
+/// most `page_rows`) of one account (`account_of`), the pages of `in_flight` accounts at a
+/// time interleaved (as that many accounts are scanned at once), the accounts in order.
+fn extraction_pages(
+    count: usize,
+    account_of: impl Fn(usize) -> usize,
+    page_rows: usize,
+    in_flight: usize,
+) -> Vec<Vec<usize>> {
+    let mut per_account: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..count {
+        per_account.entry(account_of(i)).or_default().push(i);
+    }
+    let accounts: Vec<Vec<usize>> = per_account.into_values().collect();
+    let mut pages = Vec::new();
+    for group in accounts.chunks(in_flight.max(1)) {
+        let mut chunks: Vec<_> = group.iter().map(|rows| rows.chunks(page_rows.max(1))).collect();
+        loop {
+            let before = pages.len();
+            pages.extend(
+                chunks
+                    .iter_mut()
+                    .filter_map(|chunk| chunk.next().map(<[usize]>::to_vec)),
+            );
+            if pages.len() == before {
+                break;
+            }
+        }
+    }
+    pages
 }
 
 fn account_id(index: usize) -> String {
@@ -516,6 +548,7 @@ impl Generator {
 mod tests {
     use super::*;
     use crate::lake::batch::rows_to_batch;
+    use arrow::array::AsArray;
 
     /// Typed columns and serde_arrow make the same batch of the same rows, for every row type
     /// with typed columns (nulls, empty lists and maps included).
@@ -581,5 +614,108 @@ mod tests {
         assert!(err.contains("InstanceRow has no field for column not_a_field"), "{err}");
         let err = error_of("region", DataType::Int64);
         assert!(err.contains("column region is Int64"), "{err}");
+    }
+
+    /// The account ids (min, max) of each row group of every staged file of `table_name`,
+    /// in file order, and the rows of the files.
+    fn row_group_accounts(staging_dir: &std::path::Path, table_name: &str) -> (Vec<(String, String)>, i64) {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        use parquet::file::statistics::Statistics;
+        let mut files: Vec<_> = std::fs::read_dir(staging_dir.join(table_name))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        files.sort();
+        let (mut ranges, mut rows) = (Vec::new(), 0);
+        for path in files {
+            let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+            let schema = reader.metadata().file_metadata().schema_descr_ptr();
+            let column = (0..schema.num_columns())
+                .find(|&i| schema.column(i).name() == "account_id")
+                .unwrap();
+            for group in reader.metadata().row_groups() {
+                rows += group.num_rows();
+                let Some(Statistics::ByteArray(stats)) = group.column(column).statistics() else {
+                    panic!("no account_id statistics in a staged row group");
+                };
+                let text = |v: &parquet::data_type::ByteArray| v.as_utf8().unwrap().to_string();
+                ranges.push((text(stats.min_opt().unwrap()), text(stats.max_opt().unwrap())));
+            }
+        }
+        (ranges, rows)
+    }
+
+    /// Each page holds rows of one account, at most a page's worth; every row is sent once;
+    /// the accounts in flight take turns, a group of them at a time.
+    #[test]
+    fn extraction_pages_hold_one_account_each_and_interleave_the_accounts_in_flight() {
+        let account_of = |i: usize| i % 5;
+        // 5 accounts of 7 rows each (the last two of 6), pages of 3, 2 accounts in flight.
+        let pages = extraction_pages(33, account_of, 3, 2);
+        let mut seen: Vec<usize> = pages.iter().flatten().copied().collect();
+        seen.sort();
+        assert_eq!(seen, (0..33).collect::<Vec<_>>());
+        for page in &pages {
+            assert!(!page.is_empty() && page.len() <= 3, "{page:?}");
+            assert!(page.iter().all(|&i| account_of(i) == account_of(page[0])), "{page:?}");
+        }
+        let accounts: Vec<usize> = pages.iter().map(|page| account_of(page[0])).collect();
+        // Accounts 0 and 1 take turns (three pages each), then 2 and 3 (three pages and
+        // two), then 4 alone.
+        assert_eq!(accounts, vec![0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 4, 4]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn staged_rows_are_written_in_row_groups_of_narrow_ascending_account_ranges() {
+        let (staging_dir, staging) = open_staging().await.unwrap();
+        // 40 accounts; each page of instances mixes them (i % accounts), as a window of
+        // held batches holds every account many times over.
+        let generator = generator(40, 60_000, 40);
+        let table_name = "ec2_instances_extracted";
+        let (sink, task) = staging_sink(&staging, table_name, "run").unwrap();
+        let instances: Vec<InstanceRow> = (0..60_000).map(|i| generator.instance(i)).collect();
+        for page in instances.chunks(PAGE_SIZE as usize) {
+            sink.send(page).await.unwrap();
+        }
+        drop(sink);
+        assert_eq!(sink::join(task).await.unwrap(), 60_000);
+        let (ranges, rows) = row_group_accounts(staging_dir.path(), table_name);
+        assert_eq!(rows, 60_000);
+        // Within one window (until the account ids start again from the lowest), the row
+        // groups' ranges ascend without overlapping; each spans a few accounts, not all 40.
+        let windows = 1 + ranges.windows(2).filter(|pair| pair[1].0 < pair[0].1).count();
+        assert!(windows <= 1 + rows as usize / 20_000, "{windows} windows: {ranges:?}");
+        for (min, max) in &ranges {
+            let span = max[max.len() - 3..].parse::<u32>().unwrap() - min[min.len() - 3..].parse::<u32>().unwrap();
+            assert!(span < 40 / 2, "a row group spans accounts {min} to {max}");
+        }
+        // The rows as they were sent, whatever their order in the file.
+        let ctx = crate::query::new_session();
+        crate::transform::register_staged(
+            &ctx,
+            &staging,
+            &[table_name],
+            &crate::transform::buckets::AccountRange::all(),
+        )
+        .await
+        .unwrap();
+        let counted = ctx
+            .sql(
+                "SELECT count(DISTINCT instance_id) AS n, count(DISTINCT account_id) AS a FROM ec2_instances_extracted",
+            )
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let n = counted[0]
+            .column(0)
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .value(0);
+        let a = counted[0]
+            .column(1)
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .value(0);
+        assert_eq!((n, a), (60_000, 40));
     }
 }

@@ -11,7 +11,12 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::prelude::{Expr, col, lit};
+use arrow::array::{Array, AsArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Int64Type};
+use datafusion::prelude::{Expr, SessionContext, col, lit};
+
+use crate::error::Result;
 
 /// The account ids `from <= id < until` (an open end where `None`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,6 +54,26 @@ impl AccountRange {
             (lower, upper) => lower.or(upper),
         }
     }
+}
+
+/// Rows per account over every staged table in `ctx` (where each is registered under its
+/// name): what the buckets are planned by. Reads the `account_id` column only.
+pub async fn rows_per_account(ctx: &SessionContext, staged: &[&str]) -> Result<BTreeMap<String, u64>> {
+    let mut rows = BTreeMap::new();
+    for name in staged {
+        let sql = format!("SELECT account_id, count(*) AS n FROM {name} GROUP BY account_id");
+        for batch in ctx.sql(&sql).await?.collect().await? {
+            let accounts = cast(batch.column(0), &DataType::Utf8)?;
+            let counts = cast(batch.column(1), &DataType::Int64)?;
+            let (accounts, counts) = (accounts.as_string::<i32>(), counts.as_primitive::<Int64Type>());
+            for row in 0..batch.num_rows() {
+                if accounts.is_valid(row) {
+                    *rows.entry(accounts.value(row).to_string()).or_insert(0) += counts.value(row).max(0) as u64;
+                }
+            }
+        }
+    }
+    Ok(rows)
 }
 
 /// Cuts the accounts into contiguous ranges of at most `max_rows` rows each (an account

@@ -10,7 +10,6 @@
 pub mod buckets;
 pub mod changes;
 pub mod spill_pool;
-pub mod split;
 
 use std::sync::Arc;
 
@@ -32,7 +31,6 @@ use crate::query::{listing_table, register_listing};
 use crate::schema::{Table, table};
 use crate::status::StageOutcome;
 use crate::transform::buckets::AccountRange;
-use crate::transform::split::SplitStaging;
 
 /// The transform of each lake table whose rows a source stages, as (lake table, SQL):
 /// `queries/transform/<table>.sql` over `<table>_extracted` and the run's inputs, or, for
@@ -113,9 +111,9 @@ pub struct RunInputs<'a> {
     pub staging: &'a Lake,
     /// The staged tables the sources declared (`<table>_extracted`).
     pub staged: &'a [&'static str],
-    /// When the commit is split into buckets: the split staging and this bucket's number,
-    /// whose rows the staged tables then hold (else they hold every staged row).
-    pub bucket: Option<(&'a SplitStaging, usize)>,
+    /// The accounts whose staged rows the staged tables hold: the whole run, or one bucket
+    /// of it (read through the staged files' row-group statistics).
+    pub bucket: &'a AccountRange,
 }
 
 #[derive(Serialize)]
@@ -137,18 +135,30 @@ pub async fn register_inputs(ctx: &SessionContext, inputs: &RunInputs<'_>) -> Re
     for (name, _, batch) in batches {
         register_batch(ctx, name, batch)?;
     }
-    match inputs.bucket {
-        Some((split, bucket)) => split.register(ctx, inputs.staged, bucket)?,
-        None => register_staged(ctx, inputs.staging, inputs.staged).await?,
-    }
-    Ok(())
+    register_staged(ctx, inputs.staging, inputs.staged, inputs.bucket).await
 }
 
-/// Registers every staged table of `staging` in `ctx`, under its name.
-pub async fn register_staged(ctx: &SessionContext, staging: &Lake, staged: &[&str]) -> Result<()> {
+/// Registers every staged table of `staging` in `ctx`, under its name, holding the rows of
+/// the accounts of `range`. The filter is a pair of literal comparisons on `account_id`,
+/// so the scan skips the row groups of other accounts by their statistics (the sinks write
+/// staged rows in runs of accounts, `lake/clusters.rs`).
+pub async fn register_staged(
+    ctx: &SessionContext,
+    staging: &Lake,
+    staged: &[&str],
+    range: &AccountRange,
+) -> Result<()> {
     for name in staged {
         let staged = table(name)?;
-        register_listing(ctx, staging, staged, staged.name()).await?;
+        match range.filter() {
+            None => register_listing(ctx, staging, staged, staged.name()).await?,
+            Some(accounts) => {
+                let rows = ctx
+                    .read_table(Arc::new(listing_table(staging, staged)?))?
+                    .filter(accounts)?;
+                ctx.register_table(staged.name(), rows.into_view())?;
+            }
+        }
     }
     Ok(())
 }
