@@ -6,6 +6,10 @@
 //! nullable column with nulls. So the first row of every batch is also decoded through
 //! `arrow-json`'s serde decoder in strict mode: a row struct that drifts from its schema
 //! file (a missing, extra or mistyped field) is an error rather than silently wrong data.
+//! A staged row type ([`StagedRow`]: a struct, or a report line of one value per column)
+//! has the same fields in every row, so its first batch's first row is checked once per
+//! table and process, not every batch's: extraction sends batches as small as one
+//! account's AMIs, and a strict decoder built for each cost more than their rows.
 
 use std::sync::Arc;
 
@@ -34,22 +38,36 @@ pub fn micros<S: Serializer>(time: &Option<DateTime<Utc>>, serializer: S) -> std
 
 /// Converts rows into one record batch with the table's file schema, filling `run_id`.
 pub fn rows_to_batch<T: Serialize>(table: &Table, run_id: &str, rows: &[T]) -> Result<RecordBatch> {
-    to_batch(table, run_id, rows, |_| None)
+    to_batch(table, run_id, rows, true, |_| None)
 }
 
 /// Converts staged rows into one record batch as [`rows_to_batch`] does, with typed
-/// builders where the row type has them ([`StagedRow::columns`]).
+/// builders where the row type has them ([`StagedRow::columns`]); the first row is checked
+/// against the schema in the first batch of this row type for this table only.
 pub fn staged_rows_to_batch<T: StagedRow>(table: &Table, run_id: &str, rows: &[T]) -> Result<RecordBatch> {
-    to_batch(table, run_id, rows, |row_fields| T::columns(rows, row_fields))
+    let pair = (table.name().to_string(), std::any::type_name::<T>());
+    let checked = CHECKED_ROW_TYPES.lock().map(|set| set.contains(&pair)).unwrap_or(false);
+    let batch = to_batch(table, run_id, rows, !checked, |row_fields| T::columns(rows, row_fields))?;
+    if !checked && !rows.is_empty() {
+        if let Ok(mut set) = CHECKED_ROW_TYPES.lock() {
+            set.insert(pair);
+        }
+    }
+    Ok(batch)
 }
 
+/// The (table, staged row type) pairs whose first row has passed the schema check.
+static CHECKED_ROW_TYPES: std::sync::Mutex<std::collections::BTreeSet<(String, &'static str)>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
 /// The rows as a batch of the table's file schema: the first row checked against the
-/// schema, the columns from `typed` (given the table's columns but `run_id`) or, where it
-/// has none, through serde_arrow, then `run_id`.
+/// schema (when `check`), the columns from `typed` (given the table's columns but
+/// `run_id`) or, where it has none, through serde_arrow, then `run_id`.
 fn to_batch<T: Serialize>(
     table: &Table,
     run_id: &str,
     rows: &[T],
+    check: bool,
     typed: impl FnOnce(&[FieldRef]) -> Option<Result<Vec<ArrayRef>>>,
 ) -> Result<RecordBatch> {
     let row_fields: Vec<FieldRef> = table
@@ -63,7 +81,9 @@ fn to_batch<T: Serialize>(
     let Some(first) = rows.first() else {
         return with_run_id(table, run_id, RecordBatch::new_empty(row_schema));
     };
-    check_against_schema(&row_schema, first)?;
+    if check {
+        check_against_schema(&row_schema, first)?;
+    }
     let unfit =
         |e: &dyn std::fmt::Display| Error::Schema(format!("rows of {} do not fit its schema: {e}", table.name()));
     let decoded = match typed(&row_fields) {
@@ -191,6 +211,29 @@ mod tests {
         assert!(
             rows_to_batch(table, "run", &missing).is_err(),
             "a missing non-nullable column"
+        );
+    }
+
+    /// Report rows as maps, as a staged row type of this test's own.
+    #[derive(Serialize)]
+    #[serde(transparent)]
+    struct StagedMap(Map<String, Value>);
+    impl StagedRow for StagedMap {}
+
+    #[test]
+    fn a_staged_row_type_that_drifts_is_an_error_in_every_batch_not_only_the_first() {
+        let table = table("iam_credential_report_extracted").unwrap();
+        let drifted: Vec<StagedMap> = report_rows()
+            .into_iter()
+            .map(|mut row| {
+                row.insert("not_a_column".into(), json!("x"));
+                StagedMap(row)
+            })
+            .collect();
+        assert!(staged_rows_to_batch(table, "run", &drifted).is_err(), "the first batch");
+        assert!(
+            staged_rows_to_batch(table, "run", &drifted).is_err(),
+            "a failed check is not remembered as passed"
         );
     }
 
