@@ -44,20 +44,22 @@ pub fn rows_to_batch<T: Serialize>(table: &Table, run_id: &str, rows: &[T]) -> R
 /// Converts staged rows into one record batch as [`rows_to_batch`] does, with typed
 /// builders where the row type has them ([`StagedRow::columns`]); the first row is checked
 /// against the schema in the first batch of this row type for this table only.
-pub fn staged_rows_to_batch<T: StagedRow>(table: &Table, run_id: &str, rows: &[T]) -> Result<RecordBatch> {
-    let pair = (table.name().to_string(), std::any::type_name::<T>());
-    let checked = CHECKED_ROW_TYPES.lock().map(|set| set.contains(&pair)).unwrap_or(false);
+pub fn staged_rows_to_batch<T: StagedRow>(table: &'static Table, run_id: &str, rows: &[T]) -> Result<RecordBatch> {
+    let pair = (table.name(), std::any::type_name::<T>());
+    let checked = CHECKED_ROW_TYPES.lock().is_ok_and(|set| set.contains(&pair));
     let batch = to_batch(table, run_id, rows, !checked, |row_fields| T::columns(rows, row_fields))?;
-    if !checked && !rows.is_empty() {
-        if let Ok(mut set) = CHECKED_ROW_TYPES.lock() {
-            set.insert(pair);
-        }
+    if !checked
+        && !rows.is_empty()
+        && let Ok(mut set) = CHECKED_ROW_TYPES.lock()
+    {
+        set.insert(pair);
     }
     Ok(batch)
 }
 
-/// The (table, staged row type) pairs whose first row has passed the schema check.
-static CHECKED_ROW_TYPES: std::sync::Mutex<std::collections::BTreeSet<(String, &'static str)>> =
+/// The (table, staged row type) pairs whose first row has passed the schema check; both
+/// names are static, so looking a pair up allocates nothing on the staging path.
+static CHECKED_ROW_TYPES: std::sync::Mutex<std::collections::BTreeSet<(&'static str, &'static str)>> =
     std::sync::Mutex::new(std::collections::BTreeSet::new());
 
 /// The rows as a batch of the table's file schema: the first row checked against the

@@ -179,10 +179,11 @@ impl Lake {
         TableWriter::new(self.clone(), table, dir, run_id, writer_properties())
     }
 
-    /// Starts writing an unpartitioned table (staging, inside one run): uncompressed, as
-    /// its files live on local disk for one run and each commit bucket opens every one of
-    /// their many small row groups that it reads (a zstd codec made per column chunk cost
-    /// more than the reading).
+    /// Starts writing an unpartitioned table (staging, inside one run): uncompressed and
+    /// without dictionaries, as its files live on local disk for one run and each commit
+    /// bucket opens every one of their many small row groups that it reads (a zstd codec
+    /// made per column chunk cost more than the reading); statistics per column chunk
+    /// only, which is what the buckets skip row groups by.
     pub fn staging_writer(&self, table: &'static Table, run_id: &str) -> TableWriter {
         let properties = WriterProperties::builder()
             .set_compression(Compression::UNCOMPRESSED)
