@@ -92,6 +92,12 @@ pub struct ColumnDef {
     /// it is not part of the `<table>_extracted` staging table.
     #[serde(default)]
     pub derived: bool,
+    /// True for a column whose values are (nearly) all different from row to row (ids,
+    /// addresses, ARNs): the lake writes it without a Parquet dictionary, which would
+    /// only be built for every row group and dropped (dictionaries are kept for columns
+    /// that repeat). Only for a column that is not nested.
+    #[serde(default)]
+    pub distinct: bool,
     /// What the column holds, for the data dictionary.
     pub description: String,
 }
@@ -117,6 +123,15 @@ impl Table {
     /// run manifest. Such a table has per-account views and previous rows.
     pub fn has_accounts(&self) -> bool {
         self.file_schema.field_with_name("account_id").is_ok()
+    }
+
+    /// The file columns marked `distinct` in `schemas/` (written without a dictionary).
+    pub fn distinct_columns(&self) -> impl Iterator<Item = &str> {
+        self.def
+            .columns
+            .iter()
+            .filter(|c| c.distinct && !c.partition)
+            .map(|c| c.name.as_str())
     }
 
     /// The full schema as queries see it: file columns followed by partition columns.
@@ -227,6 +242,12 @@ pub fn parse_table(text: &str) -> Result<Table> {
     for column in &def.columns {
         let data_type =
             parse_type(&column.type_name).map_err(|e| Error::Schema(format!("{}.{}: {e}", def.table, column.name)))?;
+        if column.distinct && data_type.is_nested() {
+            return Err(Error::Schema(format!(
+                "{}.{}: `distinct` is for a column that is not nested; {} is",
+                def.table, column.name, column.type_name
+            )));
+        }
         let field = Field::new(&column.name, data_type, column.nullable);
         if column.partition {
             partition_fields.push(field);
@@ -403,6 +424,23 @@ mod tests {
         let images = crate::schema::table("ec2_images").unwrap();
         let carry = images.def.carry_forward.as_ref().unwrap();
         assert_eq!((carry.stage.as_str(), carry.by), ("ec2", CarryScope::Region));
+    }
+
+    #[test]
+    fn distinct_is_refused_on_a_nested_column_and_named_in_the_error() {
+        let table = |column_type: &str| {
+            format!(
+                "table = \"t\"\ndescription = \"d\"\n[[column]]\nname = \"ids\"\ntype = \"{column_type}\"\n\
+                 nullable = true\ndistinct = true\ndescription = \"d\"\n"
+            )
+        };
+        let err = parse_table(&table("array<string>")).unwrap_err().to_string();
+        assert!(err.contains("t.ids") && err.contains("distinct"), "{err}");
+        let ok = parse_table(&table("string")).unwrap();
+        assert_eq!(ok.distinct_columns().collect::<Vec<_>>(), ["ids"]);
+        let instances = all_tables().iter().find(|t| t.name() == "ec2_instances").unwrap();
+        assert!(instances.distinct_columns().any(|c| c == "instance_id"));
+        assert!(!instances.distinct_columns().any(|c| c == "account_id"));
     }
 
     #[test]

@@ -156,6 +156,7 @@ async fn write_export(
     lake: &Lake,
     path: Path,
 ) -> Result<(String, String)> {
+    let started = std::time::Instant::now();
     let mut out = BufWriter::new(lake.store(), path.clone());
     let mut header_written = false;
     let mut schema = None;
@@ -184,6 +185,11 @@ async fn write_export(
             .map_err(|e| Error::lake(path.to_string(), e))?;
     }
     out.shutdown().await.map_err(|e| Error::lake(path.to_string(), e))?;
+    tracing::debug!(
+        table = export.table,
+        seconds = started.elapsed().as_secs_f64(),
+        "CSV export written"
+    );
     Ok((export.table.to_string(), lake.display_path(&path)))
 }
 

@@ -27,7 +27,8 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use parquet::arrow::AsyncArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesBuilder};
+use parquet::schema::types::ColumnPath;
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -176,7 +177,7 @@ impl Lake {
     /// Starts writing a table for one run, into its snapshot partition.
     pub fn table_writer(&self, table: &'static Table, snapshot_date: &str, run_id: &str) -> TableWriter {
         let dir = self.partition_path(table.name(), snapshot_date);
-        TableWriter::new(self.clone(), table, dir, run_id, writer_properties())
+        TableWriter::new(self.clone(), table, dir, run_id, table_writer_properties(table))
     }
 
     /// Starts writing an unpartitioned table (staging, inside one run): uncompressed and
@@ -197,11 +198,24 @@ impl Lake {
 
 /// Writer properties shared by every file: zstd, bounded row groups, the writer named.
 pub fn writer_properties() -> WriterProperties {
+    lake_writer_properties().build()
+}
+
+/// [`writer_properties`] for one lake table: its `distinct` columns without a dictionary.
+pub fn table_writer_properties(table: &Table) -> WriterProperties {
+    table
+        .distinct_columns()
+        .fold(lake_writer_properties(), |builder, column| {
+            builder.set_column_dictionary_enabled(ColumnPath::from(column), false)
+        })
+        .build()
+}
+
+fn lake_writer_properties() -> WriterPropertiesBuilder {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
         .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
         .set_created_by(format!("orglake {}", env!("CARGO_PKG_VERSION")))
-        .build()
 }
 
 /// Streams one table's batches of one run into Parquet files, rolling over every
@@ -314,5 +328,49 @@ impl TableWriter {
     pub async fn finish(mut self) -> Result<u64> {
         self.close_file().await?;
         Ok(self.rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::StringArray;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    use super::*;
+
+    /// A lake table of two text columns, `id` marked distinct and `kind` not.
+    fn ids_and_kinds() -> &'static Table {
+        let text = "table = \"ids_and_kinds\"\ndescription = \"d\"\n\
+            [[column]]\nname = \"id\"\ntype = \"string\"\nnullable = false\ndistinct = true\ndescription = \"d\"\n\
+            [[column]]\nname = \"kind\"\ntype = \"string\"\nnullable = false\ndescription = \"d\"\n";
+        Box::leak(Box::new(crate::schema::parse_table(text).unwrap()))
+    }
+
+    #[tokio::test]
+    async fn a_distinct_column_is_written_without_a_dictionary_and_the_others_with_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(&dir.path().display().to_string(), &S3Options::default(), None, true)
+            .await
+            .unwrap();
+        let table = ids_and_kinds();
+        let ids: Vec<String> = (0..1000).map(|i| format!("i-{i:017x}")).collect();
+        let kinds: Vec<&str> = (0..1000).map(|i| ["a", "b"][i % 2]).collect();
+        let batch = RecordBatch::try_new(
+            table.file_schema.clone(),
+            vec![Arc::new(StringArray::from(ids)), Arc::new(StringArray::from(kinds))],
+        )
+        .unwrap();
+        let mut writer = lake.table_writer(table, "2026-11-24", "run-1");
+        writer.write(&batch).await.unwrap();
+        assert_eq!(writer.finish().await.unwrap(), 1000);
+
+        let folder = dir.path().join("ids_and_kinds").join("snapshot_date=2026-11-24");
+        let file = std::fs::read_dir(folder).unwrap().next().unwrap().unwrap().path();
+        let reader = SerializedFileReader::new(std::fs::File::open(file).unwrap()).unwrap();
+        let chunks = reader.metadata().row_group(0).columns();
+        let has_dictionary: Vec<bool> = chunks.iter().map(|c| c.dictionary_page_offset().is_some()).collect();
+        assert_eq!(has_dictionary, [false, true], "id (distinct), kind");
     }
 }

@@ -20,7 +20,7 @@ pub mod run_set_checkpoint;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, FieldRef, Schema, SchemaRef};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::cache::cache_manager::{CacheManagerConfig, FileMetadataCache};
@@ -255,6 +255,22 @@ pub async fn register_listing(ctx: &SessionContext, lake: &Lake, table: &Table, 
 /// `schemas/` and its partition columns read from the paths. Files are listed when it is
 /// scanned, so it sees files written after it was made.
 pub fn listing_table(lake: &Lake, table: &Table) -> Result<ListingTable> {
+    listing_table_reading(lake, table, Text::Utf8)
+}
+
+/// How a listing table hands back the text columns of its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    /// As `Utf8`, the type `schemas/` gives them: what code that reads the values expects.
+    Utf8,
+    /// As `Utf8View`: a value longer than 12 bytes stays in the page it was read from, so
+    /// that sorting or filtering rows moves 16-byte views, not the text. For queries whose
+    /// results only become output (the CSV exports).
+    Views,
+}
+
+/// [`listing_table`] with its text handed back as `text` says.
+pub fn listing_table_reading(lake: &Lake, table: &Table, text: Text) -> Result<ListingTable> {
     let url = ListingTableUrl::parse(lake.table_url(table.name()))?;
     let partition_cols = table
         .partition_fields
@@ -264,10 +280,27 @@ pub fn listing_table(lake: &Lake, table: &Table) -> Result<ListingTable> {
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
         .with_file_extension(".parquet")
         .with_table_partition_cols(partition_cols);
+    let schema = match text {
+        Text::Utf8 => table.file_schema.clone(),
+        Text::Views => text_as_views(&table.file_schema),
+    };
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
-        .with_schema(table.file_schema.clone());
+        .with_schema(schema);
     Ok(ListingTable::try_new(config)?)
+}
+
+/// `schema` with its top-level `Utf8` columns as `Utf8View`.
+fn text_as_views(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<FieldRef> = schema
+        .fields()
+        .iter()
+        .map(|field| match field.data_type() {
+            DataType::Utf8 => Arc::new(field.as_ref().clone().with_data_type(DataType::Utf8View)),
+            _ => field.clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// Plans one statement that may only read: DDL (`CREATE`, `DROP`), DML (`INSERT`), `COPY`

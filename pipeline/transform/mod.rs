@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::lake::batch::rows_to_batch;
 use crate::lake::{Lake, TableWriter};
 use crate::query::date_partitions::{DatePartitions, Dates};
-use crate::query::{listing_table, register_listing};
+use crate::query::{Text, listing_table, listing_table_reading, register_listing};
 use crate::schema::{Table, table};
 use crate::status::StageOutcome;
 use crate::transform::buckets::AccountRange;
@@ -176,7 +176,15 @@ pub fn run_rows_session(
     tables: &[&str],
     range: &AccountRange,
 ) -> Result<SessionContext> {
-    register_run_rows(crate::query::new_session(), lake, snapshot_date, run_id, tables, range)
+    register_run_rows(
+        crate::query::new_session(),
+        lake,
+        snapshot_date,
+        run_id,
+        tables,
+        range,
+        Text::Utf8,
+    )
 }
 
 /// A memory pool for [`spilling_run_rows_session`]: sorts that hold `sort_memory_bytes`
@@ -188,7 +196,9 @@ pub fn spilling_pool(sort_memory_bytes: usize) -> Arc<dyn datafusion::execution:
 
 /// [`run_rows_session`] in a session whose sorts spill once they fill `pool`
 /// ([`spilling_pool`]). For queries that only filter and sort (the CSV exports): every
-/// consumer of such a query can spill, so none fails for want of memory.
+/// consumer of such a query can spill, so none fails for want of memory. Its text is read
+/// as views ([`Text::Views`]): a sort then moves views, not the text, and the CSV writer
+/// reads either.
 pub fn spilling_run_rows_session(
     lake: &Lake,
     snapshot_date: &str,
@@ -199,7 +209,7 @@ pub fn spilling_run_rows_session(
 ) -> Result<SessionContext> {
     let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new().with_memory_pool(pool);
     let ctx = crate::query::new_session_with(runtime)?;
-    register_run_rows(ctx, lake, snapshot_date, run_id, tables, range)
+    register_run_rows(ctx, lake, snapshot_date, run_id, tables, range, Text::Views)
 }
 
 fn register_run_rows(
@@ -209,6 +219,7 @@ fn register_run_rows(
     run_id: &str,
     tables: &[&str],
     range: &AccountRange,
+    text: Text,
 ) -> Result<SessionContext> {
     written.register_object_store(lake.store_url(), lake.store());
     for name in tables {
@@ -220,7 +231,7 @@ fn register_run_rows(
             filter = filter.and(accounts);
         }
         let rows = written
-            .read_table(Arc::new(listing_table(lake, lake_table)?))?
+            .read_table(Arc::new(listing_table_reading(lake, lake_table, text)?))?
             .filter(filter)?;
         written.register_table(format!("run_{name}"), rows.into_view())?;
     }
