@@ -31,7 +31,7 @@ pub async fn export_range(
     format: ExportFormat,
     out: &Path,
 ) -> Result<u64> {
-    table(table_name)?;
+    let lake_table = table(table_name)?;
     for (name, date) in [("--from", from), ("--to", to)] {
         chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
             Error::config(
@@ -62,7 +62,8 @@ pub async fn export_range(
             writer.flush()?;
         }
         ExportFormat::Parquet => {
-            let mut writer = ArrowWriter::try_new(file, schema, Some(crate::lake::writer_properties()))?;
+            let mut writer =
+                ArrowWriter::try_new(file, schema, Some(crate::lake::table_writer_properties(lake_table)))?;
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
                 rows += batch.num_rows() as u64;
