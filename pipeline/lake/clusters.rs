@@ -66,18 +66,14 @@ impl AccountClusters {
         // keep the order they came in), their rows left as they are.
         let mut order: Vec<usize> = (0..held.len()).collect();
         order.sort_by(|&a, &b| single[a].cmp(&single[b]));
-        let mut rows_in_group = 0;
-        for (position, &i) in order.iter().enumerate() {
-            writer.write(&held[i]).await?;
-            rows_in_group += held[i].num_rows();
-            let account_ends = order.get(position + 1).is_none_or(|&next| single[next] != single[i]);
-            if account_ends && rows_in_group >= MIN_ROWS_PER_ROW_GROUP {
-                writer.end_row_group().await?;
-                rows_in_group = 0;
+        let ends = row_group_ends(order.len(), |at| held[order[at]].num_rows(), |at| &single[order[at]]);
+        let mut start = 0;
+        for end in ends {
+            for &i in &order[start..end] {
+                writer.write(&held[i]).await?;
             }
-        }
-        if rows_in_group > 0 {
             writer.end_row_group().await?;
+            start = end;
         }
         Ok(())
     }
@@ -96,7 +92,7 @@ async fn write_sorted_rows(held: &[RecordBatch], writer: &mut TableWriter) -> Re
     // A stable sort: an account's rows keep their order.
     let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
     order.sort_by(|&a, &b| id(a as usize).cmp(&id(b as usize)));
-    let ends = row_group_ends(order.len(), |row| id(order[row] as usize));
+    let ends = row_group_ends(order.len(), |_| 1, |row| id(order[row] as usize));
     let sorted = take_record_batch(&all, &UInt32Array::from(order))?;
     drop(all);
     let mut start = 0;
@@ -108,16 +104,19 @@ async fn write_sorted_rows(held: &[RecordBatch], writer: &mut TableWriter) -> Re
     Ok(())
 }
 
-/// Where the row groups of `rows` rows in order of account end (exclusive ends): at the
-/// first account's end after [`MIN_ROWS_PER_ROW_GROUP`] rows, and at the last row.
-fn row_group_ends<'a>(rows: usize, id: impl Fn(usize) -> Option<&'a str>) -> Vec<usize> {
+/// Where the row groups over `items` items in order of account end (exclusive ends, in
+/// items): at the first account's end once the group holds [`MIN_ROWS_PER_ROW_GROUP`] rows,
+/// and after the last item. An item is a row (`rows_of` 1) or a batch of one account's
+/// rows; `id` is its account.
+fn row_group_ends<K: PartialEq>(items: usize, rows_of: impl Fn(usize) -> usize, id: impl Fn(usize) -> K) -> Vec<usize> {
     let mut ends = Vec::new();
-    let mut start = 0;
-    for row in 0..rows {
-        let account_ends = row + 1 == rows || id(row + 1) != id(row);
-        if account_ends && (row + 1 - start >= MIN_ROWS_PER_ROW_GROUP || row + 1 == rows) {
-            ends.push(row + 1);
-            start = row + 1;
+    let mut rows = 0;
+    for item in 0..items {
+        rows += rows_of(item);
+        let last = item + 1 == items;
+        if last || (id(item + 1) != id(item) && rows >= MIN_ROWS_PER_ROW_GROUP) {
+            ends.push(item + 1);
+            rows = 0;
         }
     }
     ends
@@ -158,11 +157,14 @@ mod tests {
         ids.extend(["222"; 2]);
         ids.extend(vec!["333"; min + 5]);
         ids.extend(["444"; 3]);
-        let ends = row_group_ends(ids.len(), |row| Some(ids[row]));
+        let ends = row_group_ends(ids.len(), |_| 1, |row| Some(ids[row]));
         // 111 alone is too small, so the first group ends after 222; 333 fills one of its
         // own; 444 ends with the rows.
         assert_eq!(ends, vec![min + 1, 2 * min + 6, 2 * min + 9]);
-        assert_eq!(row_group_ends(0, |_| None), Vec::<usize>::new());
-        assert_eq!(row_group_ends(3, |_| None), vec![3]);
+        assert_eq!(row_group_ends(0, |_| 1, |_| None::<&str>), Vec::<usize>::new());
+        assert_eq!(row_group_ends(3, |_| 1, |_| None::<&str>), vec![3]);
+        // The same accounts as one batch each: the groups end after the same accounts.
+        let batches = [(min - 1, "111"), (2, "222"), (min + 5, "333"), (3, "444")];
+        assert_eq!(row_group_ends(4, |at| batches[at].0, |at| batches[at].1), vec![2, 3, 4]);
     }
 }
