@@ -2,7 +2,7 @@
 """Transform + load and query benchmark on a large synthetic snapshot. Prints Markdown.
 
     load_and_query.py ORGLAKE_BINARY [--instances 1000000] [--users 500000] [--accounts 1000]
-                      [--repeat 3]
+                      [--repeat 3] [--rounds 3]
 
 1. `orglake bench-load` stages a synthetic snapshot the way extraction stages one (rows ->
    Arrow record batches -> local staging Parquet) and commits it with the run's own code:
@@ -15,6 +15,8 @@
    pyarrow writes the same rows: it reads the lake's ec2_instances, iam_users and
    iam_credential_report tables into memory (not timed), then writes them as zstd Parquet
    (timed). That is only the "load" part of what orglake's commit does.
+   Day 2 and DuckDB's two runs are then repeated (--rounds, each day 2 over a copy of day
+   1's lake), and the medians compared: a single run's time varies by a tenth on both sides.
 3. The same queries over the latest snapshot: through `orglake query` on its `latest_`
    views (a whole process: start, list the lake, plan, pick the latest complete run, run,
    print), and through DuckDB over that snapshot's files (in one Python process, timed
@@ -41,6 +43,8 @@ import os
 import pathlib
 import subprocess
 import sys
+import shutil
+import statistics
 import tempfile
 import time
 
@@ -183,6 +187,49 @@ def age_series(args, env):
     print(f"\n{replayed} days between them copied by `orglake bench-replay` in {replay_seconds:.1f} s.\n")
 
 
+def day2_round(args, env, tmp, day1, index):
+    """Day 2 once more over a copy of day 1's lake, then DuckDB's transform of its inputs and
+    COPY of its rows: one more round of the comparison, alternating the two sides."""
+    lake, kept, duck_dir, csv_dir = (tmp / f"round{index}-{part}" for part in ("lake", "kept", "duckdb", "csv"))
+    shutil.copytree(day1, lake)
+    _, rss, out = run_measured(
+        [args.orglake, "bench-load", "--instances", str(args.instances), "--users", str(args.users),
+         "--org-accounts", str(args.accounts), "--warehouse", str(lake), "--as-of", "2026-11-24T06:00:00Z",
+         "--keep-inputs", str(kept)], env)
+    report = json.loads(out.strip().splitlines()[-1])
+    check_exports(lake, "2026-11-24T06:00:00Z", report)
+    phases = {p["name"]: p["seconds"] for p in report["commit_phases"]}
+    duck_dir.mkdir()
+    _, _, duck_out = run_measured([PYTHON, str(ROOT / "benches" / "duckdb_transform.py"), str(kept), str(lake), str(duck_dir)])
+    csv_dir.mkdir()
+    _, _, copy_out = run_measured([PYTHON, "-c", DUCKDB_CSV, str(lake), str(csv_dir)])
+    for done in (lake, kept, duck_dir, csv_dir):
+        shutil.rmtree(done)
+    return {"orglake_transforms": phases.get("transforms and lake Parquet"),
+            "duckdb_transforms": json.loads(duck_out.strip().splitlines()[-1])["seconds"],
+            "orglake_csv": phases.get("CSV exports"),
+            "duckdb_copy": json.loads(copy_out.strip().splitlines()[-1])["seconds"], "peak_rss_mib": rss}
+
+
+def print_rounds(rounds):
+    """The day-2 rounds side by side, and the ratio of their medians: one round's times vary by
+    a tenth from run to run on a shared machine, on both sides."""
+    print(f"Day 2 in {len(rounds)} rounds (each: orglake's commit over a copy of day 1, then DuckDB's "
+          f"transform of the same inputs and `COPY` of the same rows):\n")
+    print("| round | transforms + lake Parquet: orglake / DuckDB | CSV: orglake exports / DuckDB `COPY` | peak RSS |")
+    print("| --- | --- | --- | --- |")
+    for i, r in enumerate(rounds, 1):
+        print(f"| {i} | {r['orglake_transforms']:.2f} / {r['duckdb_transforms']:.2f} s "
+              f"({r['orglake_transforms'] / r['duckdb_transforms']:.2f}x) | {r['orglake_csv']:.2f} / "
+              f"{r['duckdb_copy']:.2f} s ({r['orglake_csv'] / r['duckdb_copy']:.2f}x) | {r['peak_rss_mib']:.0f} MiB |")
+    median = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    print(f"| median | {median['orglake_transforms']:.2f} / {median['duckdb_transforms']:.2f} s "
+          f"({median['orglake_transforms'] / median['duckdb_transforms']:.2f}x) | {median['orglake_csv']:.2f} / "
+          f"{median['duckdb_copy']:.2f} s ({median['orglake_csv'] / median['duckdb_copy']:.2f}x) | "
+          f"{median['peak_rss_mib']:.0f} MiB |\n")
+    print(json.dumps({"bench": "rounds", "rounds": rounds, "median": median}), file=sys.stderr)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("orglake")
@@ -190,6 +237,8 @@ def main():
     parser.add_argument("--users", type=int, default=500_000)
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="day-2 commits, each beside DuckDB's transform and COPY, whose medians are compared")
     parser.add_argument("--age-days", type=int, default=365, help="days of the age series (0: skip it)")
     parser.add_argument("--age-instances", type=int, default=200_000)
     parser.add_argument("--age-users", type=int, default=50_000)
@@ -210,6 +259,7 @@ def main():
         print("| --- | --- | --- | --- |")
         # Day 1 starts the lake; day 2 is a nightly run: its transform merges with day 1.
         kept = pathlib.Path(tmp) / "kept"
+        day1 = pathlib.Path(tmp) / "day1"
         for day, as_of in (("day 1 (empty lake)", "2026-11-23T06:00:00Z"), ("day 2 (merges day 1)", "2026-11-24T06:00:00Z")):
             # Day 2 also keeps what its transforms read, for DuckDB to run the same SQL on.
             keep = ["--keep-inputs", str(kept)] if day.startswith("day 2") else []
@@ -226,12 +276,17 @@ def main():
                 peak = f"{phase['peak_rss_mib']} MiB" if phase["peak_rss_mib"] is not None else ""
                 print(f"| &nbsp;&nbsp;of which {phase['name']} | {phase['seconds']:.1f} | | {peak} |")
             print(f"| orglake {day}: whole process | {seconds:.1f} | {input_rows / seconds:,.0f} | {rss:.0f} MiB |")
+            if day.startswith("day 1"):
+                # The lake of day 1 as it was, for the later rounds of day 2.
+                shutil.copytree(lake, day1)
+        day2_rss = rss
 
         duck_dir = pathlib.Path(tmp) / "duckdb-transform"
         duck_dir.mkdir()
         duck_seconds, duck_rss, duck_out = run_measured(
             [PYTHON, str(ROOT / "benches" / "duckdb_transform.py"), str(kept), str(lake), str(duck_dir)])
         duck = json.loads(duck_out.strip().splitlines()[-1])
+        duck_transform_s = duck["seconds"]
         phases = {p["name"]: p["seconds"] for p in report["commit_phases"]}
         both = {t: (report["table_rows"].get(t), n) for t, n in duck["rows"].items()}
         differ = {t: pair for t, pair in both.items() if pair[0] != pair[1]}
@@ -277,6 +332,11 @@ def main():
               f"columns), run by DuckDB into CSV: {same['seconds']:.1f} s (peak RSS {same_rss:.0f} MiB)\n")
         print(json.dumps({"bench": "csv", "orglake_s": round(exports, 3), "duckdb_s": round(duck["seconds"], 3),
                           "duckdb_export_sql_s": round(same["seconds"], 3), "rows": duck["rows"]}), file=sys.stderr)
+
+        rounds = [{"orglake_transforms": phases.get("transforms and lake Parquet"), "duckdb_transforms": duck_transform_s,
+                   "orglake_csv": exports, "duckdb_copy": duck["seconds"], "peak_rss_mib": day2_rss}]
+        rounds += [day2_round(args, env, pathlib.Path(tmp), day1, index) for index in range(2, args.rounds + 1)]
+        print_rounds(rounds)
 
         print("## Queries over that snapshot\n")
         print("| query | orglake query (whole process) | DuckDB (query only) | DuckDB (whole process) | rows |")

@@ -18,6 +18,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
 use crate::lake::Lake;
+use crate::lake::csv_text::CsvText;
 use crate::lake::utc_text::push_utc_micros;
 use crate::schema::UTC;
 
@@ -209,11 +210,11 @@ async fn write_rendered(
         .map_err(|e| Error::lake(path.to_string(), e))
 }
 
-/// Renders a batch as CSV rows (with the header row first when asked). How each column's
-/// cells become text is decided once per batch ([`Cells`]): text is written straight from
-/// its array (neutralised where it would start a formula), UTC timestamps by
-/// [`push_utc_micros`], maps and lists of text as JSON straight from their arrays, other
-/// values through one reused buffer.
+/// Renders a batch as CSV rows (with the header row first when asked) into a [`CsvText`].
+/// How each column's cells become text is decided once per batch ([`Cells`]): text is
+/// written straight from its array (neutralised where it would start a formula), UTC
+/// timestamps by [`push_utc_micros`], maps and lists of text as JSON straight from their
+/// arrays, other values through one reused buffer.
 pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
     let options = FormatOptions::default().with_null("");
     let columns = batch
@@ -226,11 +227,12 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
         .iter()
         .map(|(cells, _)| cells.expected_len(batch.num_rows()))
         .sum();
-    let mut writer = csv::Writer::from_writer(Vec::with_capacity(expected + expected / 8 + 1024));
-    let csv_error = |e: csv::Error| Error::Schema(format!("csv: {e}"));
+    let mut text = CsvText::with_capacity(columns.len(), expected + expected / 8 + 1024);
     if header {
-        let names: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
-        writer.write_record(&names).map_err(csv_error)?;
+        for field in batch.schema_ref().fields() {
+            text.field(b"", field.name().as_bytes());
+        }
+        text.end_record();
     }
     // One buffer for the cells that are not text already: no allocation per cell.
     let mut cell = String::new();
@@ -238,39 +240,46 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
     for row in 0..batch.num_rows() {
         for (cells, nulls) in &columns {
             if nulls.is_some_and(|nulls| nulls.is_null(row)) {
-                writer.write_field(b"").map_err(csv_error)?;
+                text.unquoted_field(|_| {});
                 continue;
             }
-            let text = match cells {
-                Cells::Text(texts) => texts.value(row),
+            match cells {
+                // Text (and JSON text) is neutralised; numbers, booleans and timestamps
+                // cannot start a formula but with a sign, which a spreadsheet reads as the
+                // number.
+                Cells::Text(texts) => push_neutralised(&mut text, texts.value(row).as_bytes()),
                 Cells::Nested(column) => {
                     json.clear();
                     write_json(&mut json, column, row)?;
-                    std::str::from_utf8(&json).expect("serde_json writes UTF-8")
+                    push_neutralised(&mut text, &json);
                 }
                 Cells::Utc(times, formatter) => {
-                    cell.clear();
-                    if !push_utc_micros(&mut cell, times.value(row)) {
-                        write!(cell, "{}", formatter.value(row)).map_err(|e| Error::Schema(format!("csv: {e}")))?;
-                    }
-                    writer.write_field(&cell).map_err(csv_error)?;
-                    continue;
+                    let micros = times.value(row);
+                    let mut written = Ok(());
+                    text.unquoted_field(|out| {
+                        if !push_utc_micros(out, micros) {
+                            // A year it does not write: Arrow's text, which has no comma either.
+                            written = std::io::Write::write_fmt(out, format_args!("{}", formatter.value(row)));
+                        }
+                    });
+                    written.map_err(|e| Error::Schema(format!("csv: {e}")))?;
                 }
                 Cells::Formatted(formatter) => {
                     cell.clear();
                     write!(cell, "{}", formatter.value(row)).map_err(|e| Error::Schema(format!("csv: {e}")))?;
-                    writer.write_field(&cell).map_err(csv_error)?;
-                    continue;
+                    text.field(b"", cell.as_bytes());
                 }
-            };
-            // Text (and JSON text) is neutralised; numbers, booleans and timestamps cannot
-            // start a formula but with a sign, which a spreadsheet reads as the number.
-            writer.write_field(neutralise(text).as_bytes()).map_err(csv_error)?;
+            }
         }
-        // The record's end (the fields are written).
-        writer.write_record(None::<&[u8]>).map_err(csv_error)?;
+        text.end_record();
     }
-    writer.into_inner().map_err(|e| Error::Schema(format!("csv: {e}")))
+    Ok(text.into_bytes())
+}
+
+/// Appends a text cell, prefixed with `'` where a spreadsheet would run it ([`neutralise`]).
+fn push_neutralised(text: &mut CsvText, cell: &[u8]) {
+    let formula = cell.first().is_some_and(|&b| FORMULA_STARTS.contains(&char::from(b)));
+    text.field(if formula { b"'" } else { b"" }, cell);
 }
 
 /// How the cells of one column of a batch become CSV text, decided once per batch.

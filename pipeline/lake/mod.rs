@@ -11,6 +11,7 @@ pub mod batch;
 pub mod checkpoints;
 pub mod clusters;
 pub mod columns;
+pub mod csv_text;
 pub mod export;
 pub mod lease;
 pub mod s3;

@@ -10,7 +10,7 @@
 /// Arrow displays a UTC timestamp: `2026-11-24T06:00:00Z`, `…:00.120Z`, `…:00.123456Z`.
 /// Returns false and appends nothing for a year outside 0000–9999 (the caller then uses
 /// Arrow's formatter).
-pub fn push_utc_micros(out: &mut String, micros: i64) -> bool {
+pub fn push_utc_micros(out: &mut Vec<u8>, micros: i64) -> bool {
     let seconds = micros.div_euclid(1_000_000);
     let fraction = micros.rem_euclid(1_000_000) as u32;
     let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400) as u32);
@@ -20,36 +20,39 @@ pub fn push_utc_micros(out: &mut String, micros: i64) -> bool {
     }
     out.reserve(27);
     push_digits(out, year as u32, 4);
-    out.push('-');
+    out.push(b'-');
     push_digits(out, month, 2);
-    out.push('-');
+    out.push(b'-');
     push_digits(out, day, 2);
-    out.push('T');
+    out.push(b'T');
     push_digits(out, second_of_day / 3600, 2);
-    out.push(':');
+    out.push(b':');
     push_digits(out, second_of_day / 60 % 60, 2);
-    out.push(':');
+    out.push(b':');
     push_digits(out, second_of_day % 60, 2);
     // As many fraction digits as the value needs: none, milliseconds or microseconds.
     match fraction {
         0 => {}
         f if f % 1000 == 0 => {
-            out.push('.');
+            out.push(b'.');
             push_digits(out, f / 1000, 3);
         }
         f => {
-            out.push('.');
+            out.push(b'.');
             push_digits(out, f, 6);
         }
     }
-    out.push('Z');
+    out.push(b'Z');
     true
 }
 
 /// Appends `value` as `width` decimal digits, zero-padded.
-fn push_digits(out: &mut String, value: u32, width: u32) {
-    for place in (0..width).rev() {
-        out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+fn push_digits(out: &mut Vec<u8>, mut value: u32, width: usize) {
+    let start = out.len();
+    out.resize(start + width, b'0');
+    for digit in out[start..].iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
     }
 }
 
@@ -118,17 +121,17 @@ mod tests {
         }
         let expected = arrow_text(&values);
         for (value, expected) in values.iter().zip(expected) {
-            let mut text = String::new();
+            let mut text = Vec::new();
             assert!(push_utc_micros(&mut text, *value), "{value}");
-            assert_eq!(text, expected, "{value}");
+            assert_eq!(String::from_utf8(text).unwrap(), expected, "{value}");
         }
     }
 
     #[test]
     fn a_year_beyond_four_digits_is_left_to_arrow() {
-        let mut text = String::from("kept");
+        let mut text = b"kept".to_vec();
         assert!(!push_utc_micros(&mut text, 253_402_300_800_000_000)); // 10000-01-01
         assert!(!push_utc_micros(&mut text, -62_167_219_200_000_001)); // before year 0
-        assert_eq!(text, "kept");
+        assert_eq!(text, b"kept");
     }
 }
