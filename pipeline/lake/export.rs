@@ -407,7 +407,7 @@ fn entry_range<O: arrow::array::OffsetSizeTrait>(offsets: &[O]) -> std::ops::Ran
 /// Writes one nested value as JSON, exactly as `json_value(column, row).to_string()` does.
 /// The common shapes, a map of text to text (tags) and a list of text, are written
 /// straight from the arrays (no slice per row); any other goes through [`json_value`].
-fn write_json(out: &mut Vec<u8>, column: &ArrayRef, row: usize) -> Result<()> {
+pub fn write_json(out: &mut Vec<u8>, column: &ArrayRef, row: usize) -> Result<()> {
     let json_error = |e: serde_json::Error| Error::Schema(format!("csv: {e}"));
     match column.data_type() {
         DataType::Map(..) => {

@@ -275,11 +275,17 @@ impl ScalarUDFImpl for ToJson {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> datafusion::error::Result<ColumnarValue> {
         let array = args.args[0].to_array(args.number_rows)?;
         let mut out = StringBuilder::with_capacity(array.len(), array.len() * 16);
+        // Written straight from the arrays into one reused buffer: a JSON value per row
+        // made a sixth of the changes' CPU.
+        let mut json = Vec::new();
         for row in 0..array.len() {
             if array.is_null(row) {
                 out.append_null();
             } else {
-                out.append_value(crate::lake::export::json_value(&array, row).to_string());
+                json.clear();
+                crate::lake::export::write_json(&mut json, &array, row)
+                    .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+                out.append_value(String::from_utf8_lossy(&json));
             }
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
