@@ -8,7 +8,8 @@
 #         bottleneck above a few hundred accounts)
 #   load  benches/load_and_query.py: a lake's age (day 2, 30 and 365 of a daily lake: commit time, peak RSS and
 #         a latest_ query as it ages; --age-days N), then transform + load of a large
-#         synthetic snapshot next to DuckDB running the same transform SQL and pyarrow, and
+#         synthetic snapshot next to DuckDB running the same transform SQL and pyarrow (day 2
+#         and DuckDB's runs repeated --rounds N times, default 3, medians compared), and
 #         queries over it next to DuckDB
 # `make bench` runs both with their defaults; `make bench ARGS="scan --accounts 10,100"` or
 # `make bench ARGS="load --instances 200000"` runs one, passing the rest on.
