@@ -9,9 +9,8 @@
 //! users), so ordering the held batches is a sort of batches, not of rows. Held batches
 //! that mix accounts are ordered row by row instead: concatenated, then sorted.
 
-use arrow::array::{Array, AsArray, RecordBatch, StringArray, UInt32Array};
-use arrow::compute::{cast, concat_batches, take_record_batch};
-use arrow::datatypes::DataType;
+use arrow::array::{Array, RecordBatch, StringArray, UInt32Array};
+use arrow::compute::{concat_batches, take_record_batch};
 
 use crate::error::{Error, Result};
 use crate::lake::TableWriter;
@@ -87,7 +86,6 @@ async fn write_sorted_rows(held: &[RecordBatch], writer: &mut TableWriter) -> Re
     };
     let all = concat_batches(&first.schema(), held)?;
     let ids = account_ids(&all)?;
-    let ids = ids.as_string::<i32>();
     let id = |row: usize| ids.is_valid(row).then(|| ids.value(row));
     // A stable sort: an account's rows keep their order.
     let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
@@ -123,18 +121,17 @@ fn row_group_ends<K: PartialEq>(items: usize, rows_of: impl Fn(usize) -> usize, 
 }
 
 /// The batch's `account_id` column as text.
-fn account_ids(batch: &RecordBatch) -> Result<arrow::array::ArrayRef> {
+fn account_ids(batch: &RecordBatch) -> Result<StringArray> {
     let accounts = batch
         .column_by_name("account_id")
         .ok_or_else(|| Error::Schema("a staged table has no account_id column".into()))?;
-    Ok(cast(accounts, &DataType::Utf8)?)
+    Ok(crate::query::text_values(accounts)?)
 }
 
 /// The one account id of every row of `batch` (`Some(None)`: every row has none), or
 /// `None` when its rows are of more than one account.
 fn single_account(batch: &RecordBatch) -> Result<Option<Option<String>>> {
     let ids = account_ids(batch)?;
-    let ids: &StringArray = ids.as_string::<i32>();
     let id = |row: usize| ids.is_valid(row).then(|| ids.value(row));
     let first = match batch.num_rows() {
         0 => None,

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{RecordBatch, StringArray};
+use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
@@ -99,11 +99,7 @@ impl LatestRunSet {
             let column = batch
                 .column_by_name("snapshot_date")
                 .ok_or_else(|| DataFusionError::Internal("latest_account_run_ids has no snapshot_date".into()))?;
-            let column = arrow::compute::cast(column, &arrow::datatypes::DataType::Utf8)?;
-            let strings = column
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| DataFusionError::Internal("snapshot_date is not text".into()))?;
+            let strings = super::text_values(column)?;
             dates.extend(strings.iter().flatten().map(str::to_string));
         }
         Ok(dates.into_iter().collect())

@@ -40,7 +40,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow::array::{Array, RecordBatch, StringArray, TimestampMicrosecondArray};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use chrono::{DateTime, Utc};
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::{Expr, col, lit};
@@ -520,12 +520,7 @@ fn text_column(batch: &RecordBatch, name: &str) -> Result<StringArray> {
     let column = batch
         .column_by_name(name)
         .ok_or_else(|| Error::Schema(format!("the checkpoint has no {name}")))?;
-    let column = arrow::compute::cast(column, &DataType::Utf8)?;
-    Ok(column
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .ok_or_else(|| Error::Schema(format!("checkpoint column {name} is not text")))?
-        .clone())
+    Ok(super::text_values(column)?)
 }
 
 /// The columns of a checkpoint, all nullable, as `queries/checkpoint/run_sets.sql` yields

@@ -745,11 +745,7 @@ pub async fn sync_catalog(config: &Config) -> Result<String> {
         .await?;
     let mut dates = Vec::new();
     for batch in &batches {
-        let column = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
-        let strings = column
-            .as_any()
-            .downcast_ref::<arrow::array::StringArray>()
-            .expect("cast to Utf8");
+        let strings = crate::query::text_values(batch.column(0))?;
         dates.extend(strings.iter().flatten().map(str::to_string));
     }
     let created = crate::catalog::glue::sync(&aws, database, &config.warehouse, &dates).await?;

@@ -63,9 +63,9 @@ pub async fn rows_per_account(ctx: &SessionContext, staged: &[&str]) -> Result<B
     for name in staged {
         let sql = format!("SELECT account_id, count(*) AS n FROM {name} GROUP BY account_id");
         for batch in ctx.sql(&sql).await?.collect().await? {
-            let accounts = cast(batch.column(0), &DataType::Utf8)?;
+            let accounts = crate::query::text_values(batch.column(0))?;
             let counts = cast(batch.column(1), &DataType::Int64)?;
-            let (accounts, counts) = (accounts.as_string::<i32>(), counts.as_primitive::<Int64Type>());
+            let counts = counts.as_primitive::<Int64Type>();
             for row in 0..batch.num_rows() {
                 if accounts.is_valid(row) {
                     *rows.entry(accounts.value(row).to_string()).or_insert(0) += counts.value(row).max(0) as u64;

@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, StringBuilder};
+use arrow::array::{Array, StringBuilder};
 use arrow::datatypes::DataType;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use datafusion::prelude::SessionContext;
@@ -298,9 +298,8 @@ pub async fn digest(ctx: &SessionContext) -> Result<Vec<(String, String)>> {
     let sql = embedded::file(DIGEST_SQL).ok_or_else(|| Error::Schema(format!("{DIGEST_SQL} is missing")))?;
     let mut lines = Vec::new();
     for batch in ctx.sql(sql).await?.collect().await? {
-        let accounts = arrow::compute::cast(batch.column(0), &DataType::Utf8)?;
-        let texts = arrow::compute::cast(batch.column(1), &DataType::Utf8)?;
-        let (accounts, texts) = (accounts.as_string::<i32>(), texts.as_string::<i32>());
+        let accounts = crate::query::text_values(batch.column(0))?;
+        let texts = crate::query::text_values(batch.column(1))?;
         for row in 0..accounts.len() {
             if texts.is_valid(row) {
                 lines.push((accounts.value(row).to_string(), texts.value(row).to_string()));
