@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, StringBuilder};
+use arrow::array::{Array, StringBuilder, UInt64Array};
 use arrow::datatypes::DataType;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use datafusion::prelude::SessionContext;
@@ -190,10 +190,13 @@ pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result
     // One row per key. A lake should hold none twice, but a past mistake may have (the
     // full outer join would then multiply them): the rows are checked first, by their keys
     // alone, and only a side that holds a key twice goes through the window that keeps one
-    // (a window partitioned by a million keys costs more than the rest of the diff).
+    // (a window partitioned by a million keys costs more than the rest of the diff). The
+    // check groups by one 64-bit hash of the key ([`key_hash_udf`]), not by the two texts:
+    // equal keys hash alike, so no duplicate is missed, and two keys that collide only
+    // send that side through the window, which gives the same rows.
     let one_per_key = async |sql: &str| -> Result<String> {
         let duplicated =
-            format!("SELECT 1 FROM ({sql}) x GROUP BY x.account_id, x.entity_id HAVING count(*) > 1 LIMIT 1");
+            format!("SELECT 1 FROM ({sql}) x GROUP BY key_hash(x.account_id, x.entity_id) HAVING count(*) > 1 LIMIT 1");
         let found = ctx.sql(&duplicated).await?.collect().await?;
         Ok(match found.iter().any(|b| b.num_rows() > 0) {
             false => sql.to_string(),
@@ -244,6 +247,43 @@ pub async fn entity_changes_sql(ctx: &SessionContext, entity: &Entity) -> Result
          JOIN previous_runs pr ON pr.account_id = d.account_id",
         entity = entity.name,
     ))
+}
+
+/// `key_hash(value, …)`: one 64-bit hash of a row's values (DataFusion's own hash, the one
+/// its joins and aggregates use, with a fixed seed). Rows with equal values (nulls equal
+/// to nulls) hash alike; unequal ones rarely do. Grouping by it is grouping by one number
+/// instead of by texts.
+pub fn key_hash_udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(KeyHash {
+        signature: Signature::variadic_any(Volatility::Immutable),
+    })
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct KeyHash {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for KeyHash {
+    fn name(&self) -> &str {
+        "key_hash"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(DataType::UInt64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> datafusion::error::Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let mut hashes = vec![0; args.number_rows];
+        let seed = datafusion::common::hash_utils::RandomState::with_seed(0);
+        datafusion::common::hash_utils::create_hashes(&arrays, &seed, &mut hashes)?;
+        Ok(ColumnarValue::Array(Arc::new(UInt64Array::from(hashes))))
+    }
 }
 
 /// `to_json(value)`: a value as JSON text (maps as objects, lists as arrays), the way the
@@ -311,3 +351,34 @@ pub async fn digest(ctx: &SessionContext) -> Result<Vec<(String, String)>> {
 
 /// The digest's SQL: which changes are security-relevant.
 pub const DIGEST_SQL: &str = "queries/digest/security_changes.sql";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn equal_keys_hash_alike_nulls_included_and_distinct_keys_apart() {
+        let ctx = SessionContext::new();
+        ctx.register_udf(key_hash_udf());
+        let sql = "SELECT key_hash(a, b) AS h FROM (VALUES \
+                   ('111111111111', 'i-1'), ('111111111111', 'i-1'), ('111111111111', 'i-2'), \
+                   ('222222222222', 'i-1'), (NULL, 'i-1'), (NULL, 'i-1'), ('111111111111', NULL)) AS t(a, b)";
+        let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let hashes: Vec<u64> = batches
+            .iter()
+            .flat_map(|b| {
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<UInt64Array>()
+                    .unwrap()
+                    .values()
+                    .to_vec()
+            })
+            .collect();
+        assert_eq!(hashes.len(), 7);
+        assert_eq!(hashes[0], hashes[1], "the same key twice");
+        assert_eq!(hashes[4], hashes[5], "the same key with a null twice");
+        let distinct: std::collections::BTreeSet<u64> = hashes.iter().copied().collect();
+        assert_eq!(distinct.len(), 5, "five different keys: {hashes:?}");
+    }
+}

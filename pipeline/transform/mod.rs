@@ -622,7 +622,7 @@ pub async fn run_digest(ctx: &SessionContext, at: &CommitAt<'_>) -> Result<Vec<(
 
 /// The session the changes are computed in: this run's rows (`run_<table>`), the previous
 /// rows of this run's accounts (`previous_<table>`: each account's rows in the latest
-/// committed run that listed it), `previous_runs`, `run_account_status` and `to_json`.
+/// committed run that listed it), `previous_runs`, `run_account_status`, `to_json` and `key_hash`.
 async fn changes_session(
     ctx: &SessionContext,
     at: &CommitAt<'_>,
@@ -631,6 +631,7 @@ async fn changes_session(
 ) -> Result<SessionContext> {
     let session = written_session(ctx, at, tables, range).await?;
     session.register_udf(changes::to_json_udf());
+    session.register_udf(changes::key_hash_udf());
     session.register_table("run_account_status", ctx.table_provider("run_account_status").await?)?;
     session.register_table("previous_runs", ctx.table("previous_runs").await?.into_view())?;
     for name in tables {
