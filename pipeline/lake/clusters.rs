@@ -125,7 +125,7 @@ fn account_ids(batch: &RecordBatch) -> Result<StringArray> {
     let accounts = batch
         .column_by_name("account_id")
         .ok_or_else(|| Error::Schema("a staged table has no account_id column".into()))?;
-    Ok(crate::query::text_values(accounts)?)
+    Ok(crate::lake::text_values(accounts)?)
 }
 
 /// The one account id of every row of `batch` (`Some(None)`: every row has none), or

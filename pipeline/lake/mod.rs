@@ -21,7 +21,9 @@ pub mod vacuum;
 
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::DataType;
+use arrow::error::ArrowError;
 use object_store::ObjectStore;
 use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
@@ -217,6 +219,15 @@ fn lake_writer_properties() -> WriterPropertiesBuilder {
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
         .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
         .set_created_by(format!("orglake {}", env!("CARGO_PKG_VERSION")))
+}
+
+/// A column of text in whatever layout a query or a file gave it (`Utf8`, `LargeUtf8`,
+/// views, a dictionary) as one `StringArray`: for code that reads the values out of a
+/// result. Its buffers are shared when it is `Utf8` already.
+pub fn text_values(column: &ArrayRef) -> std::result::Result<StringArray, ArrowError> {
+    Ok(arrow::compute::cast(column, &DataType::Utf8)?
+        .as_string::<i32>()
+        .clone())
 }
 
 /// Streams one table's batches of one run into Parquet files, rolling over every

@@ -99,7 +99,7 @@ impl LatestRunSet {
             let column = batch
                 .column_by_name("snapshot_date")
                 .ok_or_else(|| DataFusionError::Internal("latest_account_run_ids has no snapshot_date".into()))?;
-            let strings = super::text_values(column)?;
+            let strings = crate::lake::text_values(column)?;
             dates.extend(strings.iter().flatten().map(str::to_string));
         }
         Ok(dates.into_iter().collect())

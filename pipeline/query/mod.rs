@@ -19,9 +19,8 @@ pub mod run_set_checkpoint;
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
+use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, FieldRef, Schema, SchemaRef};
-use arrow::error::ArrowError;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::cache::cache_manager::{CacheManagerConfig, FileMetadataCache};
@@ -257,15 +256,6 @@ pub async fn register_listing(ctx: &SessionContext, lake: &Lake, table: &Table, 
 /// scanned, so it sees files written after it was made.
 pub fn listing_table(lake: &Lake, table: &Table) -> Result<ListingTable> {
     listing_table_reading(lake, table, Text::Utf8)
-}
-
-/// A column of text in whatever layout a query or a file gave it (`Utf8`, `LargeUtf8`,
-/// views, a dictionary) as one `StringArray`: for code that reads the values out of a
-/// result. Its buffers are shared when it is `Utf8` already.
-pub fn text_values(column: &ArrayRef) -> std::result::Result<StringArray, ArrowError> {
-    Ok(arrow::compute::cast(column, &DataType::Utf8)?
-        .as_string::<i32>()
-        .clone())
 }
 
 /// How a listing table hands back the text columns of its files.

@@ -520,7 +520,7 @@ fn text_column(batch: &RecordBatch, name: &str) -> Result<StringArray> {
     let column = batch
         .column_by_name(name)
         .ok_or_else(|| Error::Schema(format!("the checkpoint has no {name}")))?;
-    Ok(super::text_values(column)?)
+    Ok(crate::lake::text_values(column)?)
 }
 
 /// The columns of a checkpoint, all nullable, as `queries/checkpoint/run_sets.sql` yields

@@ -745,7 +745,7 @@ pub async fn sync_catalog(config: &Config) -> Result<String> {
         .await?;
     let mut dates = Vec::new();
     for batch in &batches {
-        let strings = crate::query::text_values(batch.column(0))?;
+        let strings = crate::lake::text_values(batch.column(0))?;
         dates.extend(strings.iter().flatten().map(str::to_string));
     }
     let created = crate::catalog::glue::sync(&aws, database, &config.warehouse, &dates).await?;

@@ -100,7 +100,7 @@ async fn latest_run(ctx: &datafusion::prelude::SessionContext) -> Result<(String
         .find(|b| b.num_rows() > 0)
         .ok_or_else(|| Error::Schema("the lake holds no committed run to copy: commit one with bench-load".into()))?;
     let text = |i: usize| -> Result<String> {
-        let values = crate::query::text_values(batch.column(i))?;
+        let values = crate::lake::text_values(batch.column(i))?;
         Ok(values.value(0).to_string())
     };
     Ok((text(0)?, text(1)?))
@@ -158,7 +158,7 @@ mod tests {
         let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
         let mut dates = Vec::new();
         for batch in &batches {
-            let column = crate::query::text_values(batch.column(0)).unwrap();
+            let column = crate::lake::text_values(batch.column(0)).unwrap();
             dates.extend(column.iter().flatten().map(str::to_string));
         }
         dates

@@ -88,7 +88,7 @@ pub(crate) async fn refuse_a_real_lake(lake: &Lake, warehouse: &str) -> Result<(
     let batches = ctx.sql(&sql).await?.collect().await?;
     let mut real = Vec::new();
     for batch in &batches {
-        let values = crate::query::text_values(batch.column(0))?;
+        let values = crate::lake::text_values(batch.column(0))?;
         real.extend(values.iter().map(|v| v.unwrap_or("(none)").to_string()));
     }
     if real.is_empty() {

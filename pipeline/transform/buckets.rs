@@ -63,7 +63,7 @@ pub async fn rows_per_account(ctx: &SessionContext, staged: &[&str]) -> Result<B
     for name in staged {
         let sql = format!("SELECT account_id, count(*) AS n FROM {name} GROUP BY account_id");
         for batch in ctx.sql(&sql).await?.collect().await? {
-            let accounts = crate::query::text_values(batch.column(0))?;
+            let accounts = crate::lake::text_values(batch.column(0))?;
             let counts = cast(batch.column(1), &DataType::Int64)?;
             let counts = counts.as_primitive::<Int64Type>();
             for row in 0..batch.num_rows() {

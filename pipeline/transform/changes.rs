@@ -338,8 +338,8 @@ pub async fn digest(ctx: &SessionContext) -> Result<Vec<(String, String)>> {
     let sql = embedded::file(DIGEST_SQL).ok_or_else(|| Error::Schema(format!("{DIGEST_SQL} is missing")))?;
     let mut lines = Vec::new();
     for batch in ctx.sql(sql).await?.collect().await? {
-        let accounts = crate::query::text_values(batch.column(0))?;
-        let texts = crate::query::text_values(batch.column(1))?;
+        let accounts = crate::lake::text_values(batch.column(0))?;
+        let texts = crate::lake::text_values(batch.column(1))?;
         for row in 0..accounts.len() {
             if texts.is_valid(row) {
                 lines.push((accounts.value(row).to_string(), texts.value(row).to_string()));
