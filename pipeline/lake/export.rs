@@ -222,7 +222,7 @@ pub fn csv_bytes(batch: &RecordBatch, header: bool) -> Result<Vec<u8>> {
         .iter()
         .map(|(cells, _)| cells.expected_len(batch.num_rows()))
         .sum();
-    let mut text = CsvText::with_capacity(columns.len(), expected + expected / 8 + 1024);
+    let mut text = CsvText::with_capacity(expected + expected / 8 + 1024);
     if header {
         for field in batch.schema_ref().fields() {
             text.field(b"", field.name().as_bytes());
@@ -547,7 +547,7 @@ mod tests {
     fn formula_like_cells_are_neutralised_and_others_kept() {
         // Each cell written as the exports write text, then read back by the csv crate.
         let read_back = |cell: &str| {
-            let mut text = CsvText::with_capacity(1, 0);
+            let mut text = CsvText::with_capacity(0);
             push_neutralised(&mut text, cell.as_bytes());
             text.end_record();
             let bytes = text.into_bytes();
