@@ -75,6 +75,19 @@ def check_exports(lake, as_of, report):
         raise SystemExit(f"the commit of {day} wrote no CSV export of {', '.join(missing)}")
 
 
+def bench_load(args, env, lake, as_of, instances, users, keep=None):
+    """One `orglake bench-load` commit of a synthetic day into `lake` (its inputs kept in
+    `keep` when given): (seconds, peak RSS MiB, its JSON report, seconds per commit phase),
+    after checking that it wrote every export."""
+    keep_inputs = ["--keep-inputs", str(keep)] if keep is not None else []
+    seconds, rss, out = run_measured(
+        [args.orglake, "bench-load", "--instances", str(instances), "--users", str(users),
+         "--org-accounts", str(args.accounts), "--warehouse", str(lake), "--as-of", as_of, *keep_inputs], env)
+    report = json.loads(out.strip().splitlines()[-1])
+    check_exports(lake, as_of, report)
+    return seconds, rss, report, {p["name"]: p["seconds"] for p in report["commit_phases"]}
+
+
 def run_measured(command, env=None):
     """Runs a command; returns (seconds, peak RSS MiB, stdout), RSS from wait4."""
     with tempfile.TemporaryFile() as errors:
@@ -170,12 +183,7 @@ def age_series(args, env):
                 day += gap
                 continue
             as_of = (datetime.date(2026, 1, 1) + datetime.timedelta(days=day - 1)).isoformat() + "T06:00:00Z"
-            _, rss, out = run_measured(
-                [args.orglake, "bench-load", "--instances", str(args.age_instances), "--users", str(args.age_users),
-                 "--org-accounts", str(args.accounts), "--warehouse", str(lake), "--as-of", as_of], env)
-            report = json.loads(out.strip().splitlines()[-1])
-            check_exports(lake, as_of, report)
-            phases = {p["name"]: p["seconds"] for p in report["commit_phases"]}
+            _, rss, report, phases = bench_load(args, env, lake, as_of, args.age_instances, args.age_users)
             best = min(run_measured([args.orglake, "query", "--format", "json", "--warehouse", str(lake), AGE_QUERY], env)[0]
                        for _ in range(args.repeat))
             print(f"| {day} | {report['commit_seconds']:.2f} s | {phases.get('transforms and lake Parquet', 0):.2f} s | "
@@ -192,13 +200,7 @@ def day2_round(args, env, tmp, day1, index):
     COPY of its rows: one more round of the comparison, alternating the two sides."""
     lake, kept, duck_dir, csv_dir = (tmp / f"round{index}-{part}" for part in ("lake", "kept", "duckdb", "csv"))
     shutil.copytree(day1, lake)
-    _, rss, out = run_measured(
-        [args.orglake, "bench-load", "--instances", str(args.instances), "--users", str(args.users),
-         "--org-accounts", str(args.accounts), "--warehouse", str(lake), "--as-of", "2026-11-24T06:00:00Z",
-         "--keep-inputs", str(kept)], env)
-    report = json.loads(out.strip().splitlines()[-1])
-    check_exports(lake, "2026-11-24T06:00:00Z", report)
-    phases = {p["name"]: p["seconds"] for p in report["commit_phases"]}
+    _, rss, _, phases = bench_load(args, env, lake, "2026-11-24T06:00:00Z", args.instances, args.users, kept)
     duck_dir.mkdir()
     _, _, duck_out = run_measured([PYTHON, str(ROOT / "benches" / "duckdb_transform.py"), str(kept), str(lake), str(duck_dir)])
     csv_dir.mkdir()
@@ -262,12 +264,8 @@ def main():
         day1 = pathlib.Path(tmp) / "day1"
         for day, as_of in (("day 1 (empty lake)", "2026-11-23T06:00:00Z"), ("day 2 (merges day 1)", "2026-11-24T06:00:00Z")):
             # Day 2 also keeps what its transforms read, for DuckDB to run the same SQL on.
-            keep = ["--keep-inputs", str(kept)] if day.startswith("day 2") else []
-            seconds, rss, out = run_measured(
-                [args.orglake, "bench-load", "--instances", str(args.instances), "--users", str(args.users),
-                 "--org-accounts", str(args.accounts), "--warehouse", str(lake), "--as-of", as_of, *keep], env)
-            report = json.loads(out.strip().splitlines()[-1])
-            check_exports(lake, as_of, report)
+            keep = kept if day.startswith("day 2") else None
+            seconds, rss, report, phases = bench_load(args, env, lake, as_of, args.instances, args.users, keep)
             print(f"| orglake {day}: stage (rows -> Arrow -> staging Parquet) | {report['stage_seconds']:.1f} | "
                   f"{input_rows / report['stage_seconds']:,.0f} | |")
             print(f"| orglake {day}: commit (transforms, lake Parquet, CSV exports, manifest) | "
@@ -287,7 +285,6 @@ def main():
             [PYTHON, str(ROOT / "benches" / "duckdb_transform.py"), str(kept), str(lake), str(duck_dir)])
         duck = json.loads(duck_out.strip().splitlines()[-1])
         duck_transform_s = duck["seconds"]
-        phases = {p["name"]: p["seconds"] for p in report["commit_phases"]}
         both = {t: (report["table_rows"].get(t), n) for t, n in duck["rows"].items()}
         differ = {t: pair for t, pair in both.items() if pair[0] != pair[1]}
         print(f"| DuckDB: day 2's transforms (the same SQL over the same staging files and previous run) into zstd Parquet, "
